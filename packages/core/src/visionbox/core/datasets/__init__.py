@@ -1,0 +1,1 @@
+"""Shared data: dataset bases, transforms, data preprocessors and VisionBox Shapes."""

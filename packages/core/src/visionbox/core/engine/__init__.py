@@ -1,0 +1,1 @@
+"""From a config to an mmengine Runner: training, testing, checkpoints and resume."""

@@ -1,0 +1,1 @@
+"""Shared evaluation helpers and metrics."""

@@ -1,0 +1,1 @@
+"""Shared models: base classes, CNN building blocks, backbones, necks and losses."""

@@ -1,0 +1,1 @@
+"""Helpers for tests: tiny inputs, random boxes, tiny backbones."""

@@ -1,0 +1,13 @@
+"""Small helpers shared by the core modules."""
+
+from .build_check import accepted_params, check_kwargs, check_type_name, visible_names
+from .suggest import did_you_mean, suggest
+
+__all__ = [
+    "accepted_params",
+    "check_kwargs",
+    "check_type_name",
+    "did_you_mean",
+    "suggest",
+    "visible_names",
+]

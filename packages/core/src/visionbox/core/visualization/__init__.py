@@ -1,0 +1,1 @@
+"""Visualizers on mmengine's Visualizer."""

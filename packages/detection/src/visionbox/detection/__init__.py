@@ -1,0 +1,5 @@
+"""VisionBox object detection."""
+
+from visionbox.core import __version__
+
+__all__ = ["__version__"]

@@ -1,0 +1,1 @@
+"""Metrics of VisionBox object detection."""

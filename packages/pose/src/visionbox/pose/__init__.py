@@ -1,0 +1,5 @@
+"""VisionBox pose estimation."""
+
+from visionbox.core import __version__
+
+__all__ = ["__version__"]

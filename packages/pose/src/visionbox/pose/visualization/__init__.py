@@ -1,0 +1,1 @@
+"""Visualizers of VisionBox pose estimation."""

@@ -1,0 +1,1 @@
+"""Hooks and loops of VisionBox semantic segmentation."""

@@ -1,0 +1,1 @@
+"""Datasets and transforms of VisionBox multi-object and single-object tracking."""

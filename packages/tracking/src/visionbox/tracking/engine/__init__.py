@@ -1,0 +1,1 @@
+"""Hooks and loops of VisionBox multi-object and single-object tracking."""

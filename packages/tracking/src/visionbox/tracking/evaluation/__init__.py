@@ -1,0 +1,1 @@
+"""Metrics of VisionBox multi-object and single-object tracking."""

@@ -1,0 +1,1 @@
+"""Models of VisionBox multi-object and single-object tracking."""

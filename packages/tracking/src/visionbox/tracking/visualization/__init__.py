@@ -1,0 +1,1 @@
+"""Visualizers of VisionBox multi-object and single-object tracking."""
