@@ -80,7 +80,7 @@ __all__ = [
     "OPTIMIZER_BUILDERS",
 ]
 
-#: The scopes of the VisionBox packages; ``visionbox.<scope>.registry`` defines each one's registries.
+#: The VisionBox scopes; ``visionbox.<scope>.registry`` defines each one's registries.
 VISIONBOX_SCOPES = ("core", "detection", "segmentation", "pose", "tracking")
 
 
@@ -142,7 +142,8 @@ class VisionBoxRegistry(Registry):
             if name is None or name == self._scope:
                 yield self
             elif name in VISIONBOX_SCOPES:
-                yield self._scoped_registry(name) or self
+                registry = self._scoped_registry(name)
+                yield self if registry is None else registry
             else:
                 with super().switch_scope_and_registry(scope) as registry:
                     yield registry
@@ -201,6 +202,8 @@ BACKBONES = NECKS = HEADS = LOSSES = MODELS
 OPTIMIZER_BUILDERS = OPTIM_WRAPPER_CONSTRUCTORS
 
 
-def child_registry(parent: VisionBoxRegistry, scope: str, locations: list[str]) -> VisionBoxRegistry:
+def child_registry(
+    parent: VisionBoxRegistry, scope: str, locations: list[str]
+) -> VisionBoxRegistry:
     """Return a task package's child of a core registry (used by ``visionbox.<task>.registry``)."""
     return VisionBoxRegistry(parent.name, parent=parent, scope=scope, locations=locations)

@@ -1,8 +1,8 @@
 """Registries of visionbox.detection: children of core's registries with scope 'detection'.
 
-Components of this package are found through ``locations``, so
-``from visionbox.detection.registry import MODELS; MODELS.build(cfg)`` needs no other import. Core's
-components (ResNet, FPN, losses, transforms) resolve through the parent registries.
+Components of this package are found through ``locations``:
+``from visionbox.detection.registry import MODELS; MODELS.build(cfg)`` needs no other import.
+Core's components (ResNet, FPN, losses, transforms) resolve through the parent registries.
 """
 
 from visionbox.core import registry as core

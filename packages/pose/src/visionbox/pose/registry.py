@@ -1,8 +1,8 @@
 """Registries of visionbox.pose: children of core's registries with scope 'pose'.
 
-Components of this package are found through ``locations``, so
-``from visionbox.pose.registry import MODELS; MODELS.build(cfg)`` needs no other import. Core's
-components (ResNet, FPN, losses, transforms) resolve through the parent registries.
+Components of this package are found through ``locations``:
+``from visionbox.pose.registry import MODELS; MODELS.build(cfg)`` needs no other import.
+Core's components (ResNet, FPN, losses, transforms) resolve through the parent registries.
 """
 
 from visionbox.core import registry as core

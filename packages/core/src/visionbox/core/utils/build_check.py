@@ -62,9 +62,7 @@ def check_type_name(type_name: str, found: Any, registry: Any, where: str = "") 
     )
 
 
-def check_kwargs(
-    obj: Any, keys: Iterable[str], extra: Iterable[str] = (), where: str = ""
-) -> None:
+def check_kwargs(obj: Any, keys: Iterable[str], extra: Iterable[str] = (), where: str = "") -> None:
     """Raise ``TypeError`` when a key in ``keys`` is not a parameter of ``obj``.
 
     Args:

@@ -1,0 +1,83 @@
+"""Registries: scopes, lazy locations, aliases, cross-package types and the build-time checks."""
+
+import pytest
+import torch.nn as nn
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import DefaultScope
+
+from visionbox.core import registry as core
+from visionbox.core.registry import VISIONBOX_SCOPES, ScopeNotInstalledError, import_scope
+
+
+@core.MODELS.register_module()
+class _RegistryProbe(nn.Module):
+    def __init__(self, depth: int = 3, width: int = 2) -> None:
+        super().__init__()
+        self.depth = depth
+        self.width = width
+
+
+def test_core_registries_are_children_of_mmengine_roots():
+    assert core.MODELS.parent is MMENGINE_MODELS
+    assert core.MODELS.scope == "core"
+    for name in ("DATASETS", "TRANSFORMS", "METRICS", "OPTIMIZERS", "HOOKS", "TASK_UTILS"):
+        registry = getattr(core, name)
+        assert registry.scope == "core"
+        assert registry.parent.scope == "mmengine"
+
+
+def test_aliases_point_at_the_same_registries():
+    assert core.BACKBONES is core.MODELS
+    assert core.NECKS is core.MODELS
+    assert core.HEADS is core.MODELS
+    assert core.LOSSES is core.MODELS
+    assert core.OPTIMIZER_BUILDERS is core.OPTIM_WRAPPER_CONSTRUCTORS
+
+
+def test_build_checks_type_and_keywords():
+    probe = core.MODELS.build(dict(type="_RegistryProbe", depth=5))
+    assert probe.depth == 5
+    with pytest.raises(KeyError, match=r"_RegistryProbee.*Did you mean '_RegistryProbe'"):
+        core.MODELS.build(dict(type="_RegistryProbee"))
+    with pytest.raises(TypeError, match=r"'dpeth'.*Did you mean 'depth'.*accepts: depth, width"):
+        core.MODELS.build(dict(type="_RegistryProbe", dpeth=5))
+
+
+def test_default_args_count_as_accepted_keywords():
+    probe = core.MODELS.build(dict(type="_RegistryProbe"), default_args=dict(width=7))
+    assert probe.width == 7
+
+
+@pytest.mark.parametrize("scope", [s for s in VISIONBOX_SCOPES if s != "core"])
+def test_task_registries_are_children_of_core(scope):
+    pytest.importorskip(f"visionbox.{scope}")
+    import_scope(scope)
+    task = __import__(f"visionbox.{scope}.registry", fromlist=["MODELS"])
+    assert task.MODELS.parent is core.MODELS
+    assert task.MODELS.scope == scope
+    assert (
+        task.BACKBONES is task.MODELS and task.OPTIMIZER_BUILDERS is task.OPTIM_WRAPPER_CONSTRUCTORS
+    )
+    # A core component resolves from the task registry, with or without the scope prefix.
+    assert task.MODELS.get("_RegistryProbe") is _RegistryProbe
+    assert task.MODELS.get("core._RegistryProbe") is _RegistryProbe
+    # The task's default scope switches a core build to the task registry.
+    with core.MODELS.switch_scope_and_registry(scope) as registry:
+        assert registry is task.MODELS
+
+
+def test_missing_scope_names_the_distribution(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "visionbox.segmentation", None)
+    monkeypatch.setitem(sys.modules, "visionbox.segmentation.registry", None)
+    with pytest.raises(ScopeNotInstalledError, match="pip install visionbox-segmentation"):
+        core.MODELS.get("segmentation.PSPHead")
+
+
+def test_switch_to_an_unknown_scope_keeps_the_registry():
+    with (
+        DefaultScope.overwrite_default_scope(None),
+        core.MODELS.switch_scope_and_registry(None) as registry,
+    ):
+        assert registry is core.MODELS
