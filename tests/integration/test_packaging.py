@@ -1,0 +1,65 @@
+"""Each distribution installs on its own into a fresh virtual environment.
+
+``pip install ./packages/core`` gives an importable ``visionbox.core`` with no task package, and
+``pip install ./packages/tracking`` brings detection and core but nothing of segmentation or pose.
+PyTorch comes from the torch-only environment that tools/tox.sh shares (``VISIONBOX_TORCH_SITE``)
+through a ``.pth`` file, so the test installs only VisionBox and its light dependencies.
+"""
+
+import os
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TORCH_SITE = os.environ.get("VISIONBOX_TORCH_SITE")
+
+pytestmark = pytest.mark.skipif(
+    not TORCH_SITE, reason="needs the torch-only site of tools/tox.sh (VISIONBOX_TORCH_SITE)"
+)
+
+
+def _run(*args: str | Path) -> str:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, (
+        f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def fresh_env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("venv")
+    venv.EnvBuilder(with_pip=True).create(root)
+    python = root / "bin" / "python"
+    site = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    (Path(site) / "shared_torch.pth").write_text(f"{TORCH_SITE}\n")
+    return python
+
+
+def _installed(python: Path) -> set[str]:
+    listing = _run(python, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check")
+    return {line.split("==")[0].lower() for line in listing.splitlines() if "==" in line}
+
+
+def test_core_alone_then_tracking_brings_detection(fresh_env):
+    python = fresh_env
+    _run(python, "-m", "pip", "install", "-q", REPO / "packages" / "core")
+    installed = _installed(python)
+    assert "visionbox-core" in installed
+    assert not {"visionbox-detection", "visionbox-segmentation"} & installed
+    out = _run(
+        python,
+        "-c",
+        "import visionbox.core, importlib.util as u; "
+        "print(visionbox.core.__version__, u.find_spec('visionbox.detection'))",
+    )
+    assert out.split() == ["0.1.0", "None"]
+
+    _run(python, "-m", "pip", "install", "-q", REPO / "packages" / "tracking")
+    installed = _installed(python)
+    assert {"visionbox-core", "visionbox-detection", "visionbox-tracking"} <= installed
+    assert not {"visionbox-segmentation", "visionbox-pose"} & installed
+    _run(python, "-c", "import visionbox.tracking.registry, visionbox.detection.registry")
