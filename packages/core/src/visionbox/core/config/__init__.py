@@ -1,11 +1,31 @@
-"""VisionBox configuration system built on :class:`mmengine.config.Config`."""
+"""VisionBox configuration system built on :class:`mmengine.config.Config`.
+
+* :class:`Config` loads ``.py``/``.yaml``/``.json`` configs with everything of mmengine
+  (``_base_``, ``_delete_``, ``{{_base_.x}}``, ``custom_imports``, ``--cfg-options``) and
+  ``scope::relative/path.py`` bases that name the configs shipped inside another installed
+  VisionBox package.
+* :func:`validate_config` (and :meth:`Config.validate`) checks every ``type``, keyword and value
+  against the registries before anything is built.
+* :func:`convert_legacy_keys` turns OpenMMLab 2.x keys into their mmengine form.
+"""
 
 from __future__ import annotations
 
-from mmengine.config import Config as _MMConfig
+from mmengine.config import ConfigDict, DictAction
 
-__all__ = ["Config"]
+from .config import Config
+from .legacy import LegacyConfigWarning, convert_legacy_keys
+from .scoped import config_root, resolve_scoped_path
+from .validate import ConfigValidationError, validate_config
 
-
-class Config(_MMConfig):
-    """VisionBox configuration object (an :class:`mmengine.config.Config`)."""
+__all__ = [
+    "Config",
+    "ConfigDict",
+    "ConfigValidationError",
+    "DictAction",
+    "LegacyConfigWarning",
+    "config_root",
+    "convert_legacy_keys",
+    "resolve_scoped_path",
+    "validate_config",
+]

@@ -1,0 +1,434 @@
+"""Validation of a whole config before anything is built.
+
+:func:`validate_config` walks the config. Every dict with a ``type`` is resolved in the registry of
+its role (chosen from its key path, in the scope ``default_scope`` names, or in its own
+``_scope_``), its keywords are checked against the registered constructor's signature, and its
+values against the constructor's type hints (see :mod:`.typecheck`). All problems are reported
+together, each with its key path (``model.backbone.depth``).
+
+Roles by key path:
+
+========================================  ==================================================
+key                                       registry
+========================================  ==================================================
+``model``, ``tta_model``                  MODELS; inside a model: ``backbone``, ``neck``,
+                                          ``*head``, ``loss*``, ``data_preprocessor`` ...
+                                          MODELS; ``assigner``, ``sampler``, ``*_coder``,
+                                          ``*_generator`` TASK_UTILS; ``init_cfg``
+                                          WEIGHT_INITIALIZERS; other keys: MODELS, TASK_UTILS,
+                                          then every registry
+``*_dataloader``                          torch ``DataLoader`` keywords; ``dataset`` DATASETS,
+                                          ``sampler``/``batch_sampler`` DATA_SAMPLERS,
+                                          ``collate_fn`` FUNCTIONS
+``pipeline``, ``*_pipeline``              TRANSFORMS
+``optim_wrapper``                         OPTIM_WRAPPERS (``constructor``:
+                                          OPTIM_WRAPPER_CONSTRUCTORS, ``optimizer``: OPTIMIZERS)
+``param_scheduler``                       PARAM_SCHEDULERS
+``*_evaluator``                           METRICS (EVALUATOR when it has ``metrics``)
+``default_hooks``, ``custom_hooks``       HOOKS
+``visualizer`` / ``vis_backends``         VISUALIZERS / VISBACKENDS
+``train_cfg``, ``val_cfg``, ``test_cfg``  LOOPS
+``log_processor``                         LOG_PROCESSORS
+========================================  ==================================================
+
+A type that cannot be found fails only where the role is known ("strict" roles); where the role is
+unknown every registry is searched and an unknown type is left to the code that uses it (a
+``nms=dict(type='nms')`` or an albumentations transform is no registered class).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
+from mmengine.registry import DefaultScope
+from torch.utils.data import DataLoader
+
+from .. import registry as vb_registry
+from ..utils import check_kwargs, check_type_name
+from .typecheck import check_value, param_hints
+
+__all__ = ["ConfigValidationError", "validate_config"]
+
+_RESERVED = ("type", "_scope_")
+_ALL_REGISTRIES = (
+    "MODELS",
+    "TASK_UTILS",
+    "TRANSFORMS",
+    "DATASETS",
+    "DATA_SAMPLERS",
+    "METRICS",
+    "EVALUATOR",
+    "HOOKS",
+    "OPTIMIZERS",
+    "OPTIM_WRAPPERS",
+    "OPTIM_WRAPPER_CONSTRUCTORS",
+    "PARAM_SCHEDULERS",
+    "LOOPS",
+    "VISUALIZERS",
+    "VISBACKENDS",
+    "LOG_PROCESSORS",
+    "WEIGHT_INITIALIZERS",
+    "MODEL_WRAPPERS",
+    "FUNCTIONS",
+    "STRATEGIES",
+    "RUNNERS",
+)
+_MMENGINE_COMPONENTS = (
+    "mmengine.dataset",
+    "mmengine.evaluator",
+    "mmengine.hooks",
+    "mmengine.model",
+    "mmengine.optim",
+    "mmengine.runner",
+    "mmengine.visualization",
+)
+_DATALOADER_EXTRA = ("num_batch_per_epoch", "disable_subprocess_warning")
+
+
+class ConfigValidationError(ValueError):
+    """A config names unknown types or keywords, or values of the wrong kind.
+
+    Attributes:
+        errors: One message per problem, each naming its key path.
+    """
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''}"
+        super().__init__(f"Invalid config ({count}):\n" + "\n".join(f"  - {e}" for e in errors))
+
+
+@dataclass(frozen=True)
+class _Role:
+    """How a dict at some key path is resolved and how its children are walked."""
+
+    registries: tuple[str, ...] = ()
+    strict: bool = False
+    context: str = "generic"
+    implied: Callable[[dict], str | None] | None = None
+    extra: tuple[str, ...] = ()
+
+
+_SOFT = _Role()
+_SKIP = _Role(context="skip")
+_MODEL = _Role(("MODELS",), strict=True, context="model")
+_MODEL_SOFT = _Role(("MODELS", "TASK_UTILS"), context="model")
+_TASK_UTIL = _Role(("TASK_UTILS",), strict=True, context="model")
+_INIT = _Role(("WEIGHT_INITIALIZERS",), strict=True, context="init")
+# Norm layers are built by a helper that takes ``requires_grad`` itself (mmcv's build_norm_layer).
+_NORM = _Role(("MODELS",), context="skip_children", extra=("requires_grad",))
+_DATASET = _Role(("DATASETS",), strict=True, context="dataset")
+_TRANSFORM = _Role(("TRANSFORMS",), strict=True, context="transform")
+_TRANSFORM_SOFT = _Role(("TRANSFORMS",), context="transform")
+_SAMPLER = _Role(("DATA_SAMPLERS",), strict=True)
+_FUNCTION = _Role(("FUNCTIONS",), strict=True)
+_OPTIMIZER = _Role(("OPTIMIZERS",), strict=True)
+_SCHEDULER = _Role(("PARAM_SCHEDULERS",), strict=True, extra=("convert_to_iter_based",))
+_METRIC = _Role(("METRICS",), strict=True)
+_HOOK = _Role(("HOOKS",), strict=True)
+_VISBACKEND = _Role(("VISBACKENDS",), strict=True)
+_VISUALIZER = _Role(("VISUALIZERS",), strict=True, context="visualizer")
+_MODEL_WRAPPER = _Role(("MODEL_WRAPPERS",), strict=True)
+_STRATEGY = _Role(("STRATEGIES",), strict=True)
+_LOG_PROCESSOR = _Role(("LOG_PROCESSORS",), strict=True, implied=lambda cfg: "LogProcessor")
+_EVALUATOR = _Role(
+    ("EVALUATOR",), strict=True, context="evaluator", implied=lambda cfg: "Evaluator"
+)
+_OPTIM_WRAPPER = _Role(
+    ("OPTIM_WRAPPERS",),
+    strict=True,
+    context="optim_wrapper",
+    implied=lambda cfg: "OptimWrapper" if "constructor" not in cfg else None,
+    extra=("constructor", "paramwise_cfg"),
+)
+_TRAIN_LOOP = _Role(
+    ("LOOPS",),
+    strict=True,
+    implied=lambda cfg: (
+        "EpochBasedTrainLoop" if cfg.get("by_epoch", True) else "IterBasedTrainLoop"
+    ),
+    extra=("by_epoch",),
+)
+_VAL_LOOP = _Role(("LOOPS",), strict=True, implied=lambda cfg: "ValLoop")
+_TEST_LOOP = _Role(("LOOPS",), strict=True, implied=lambda cfg: "TestLoop")
+
+_MODEL_KEYS = {
+    "backbone": _MODEL,
+    "neck": _MODEL,
+    "data_preprocessor": _MODEL,
+    "detector": _MODEL,
+    "segmentor": _MODEL,
+    "init_cfg": _INIT,
+    "assigner": _TASK_UTIL,
+    "sampler": _TASK_UTIL,
+    "train_cfg": _Role(context="model"),
+    "test_cfg": _Role(context="model"),
+    "norm_cfg": _NORM,
+    "nms": _SKIP,
+    "roi_layer": _SKIP,
+}
+
+
+def _model_child(key: str) -> _Role:
+    if key in _MODEL_KEYS:
+        return _MODEL_KEYS[key]
+    if key.endswith("head") or key.startswith("loss") or key.endswith("roi_extractor"):
+        return _MODEL
+    if key.endswith(("_coder", "_generator")):
+        return _TASK_UTIL
+    return _MODEL_SOFT
+
+
+def _child_role(context: str, key: str) -> _Role:
+    """The role of ``parent[key]`` inside a parent of the given context."""
+    if context in ("skip", "skip_children"):
+        return _SKIP
+    if context == "model":
+        return _model_child(key)
+    if context == "init":
+        return _INIT if key == "override" else _SKIP
+    if context == "dataset":
+        if key in ("dataset", "datasets"):
+            return _DATASET
+        if key == "pipeline":
+            return _TRANSFORM
+    if context == "transform" and key == "transforms":
+        return _TRANSFORM_SOFT
+    if context == "dataloader":
+        return {
+            "dataset": _DATASET,
+            "sampler": _SAMPLER,
+            "batch_sampler": _SAMPLER,
+            "collate_fn": _FUNCTION,
+        }.get(key, _SOFT)
+    if context == "optim_wrapper" and key == "optimizer":
+        return _OPTIMIZER
+    if context == "evaluator" and key == "metrics":
+        return _METRIC
+    if context == "visualizer" and key == "vis_backends":
+        return _VISBACKEND
+    if context == "hooks":
+        return _HOOK
+    return _SOFT
+
+
+_TOP_LEVEL = {
+    "model": _MODEL,
+    "tta_model": _MODEL,
+    "optim_wrapper": _OPTIM_WRAPPER,
+    "param_scheduler": _SCHEDULER,
+    "default_hooks": _Role(context="hooks"),
+    "custom_hooks": _HOOK,
+    "visualizer": _VISUALIZER,
+    "vis_backends": _VISBACKEND,
+    "train_cfg": _TRAIN_LOOP,
+    "val_cfg": _VAL_LOOP,
+    "test_cfg": _TEST_LOOP,
+    "log_processor": _LOG_PROCESSOR,
+    "model_wrapper_cfg": _MODEL_WRAPPER,
+    "strategy": _STRATEGY,
+}
+
+
+def _top_level_role(key: str, value: Any) -> _Role:
+    if key in _TOP_LEVEL:
+        return _TOP_LEVEL[key]
+    if key.endswith("_dataloader"):
+        return _Role(context="dataloader")
+    if key.endswith("pipeline"):
+        return _TRANSFORM
+    if key.endswith("_evaluator"):
+        return _EVALUATOR if isinstance(value, dict) and "metrics" in value else _METRIC
+    return _SOFT
+
+
+@dataclass
+class _Walker:
+    errors: list[str] = field(default_factory=list)
+
+    def walk(self, value: Any, path: str, role: _Role) -> None:
+        if role.context == "skip":
+            return
+        if isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                self.walk(item, f"{path}[{index}]", role)
+            return
+        if not isinstance(value, dict):
+            return
+        obj = self.resolve(value, path, role)
+        if role.context == "dataloader":
+            self.check_keywords(DataLoader, value, path, _DATALOADER_EXTRA)
+        for key, child in value.items():
+            if key in _RESERVED:
+                continue
+            self.walk(child, f"{path}.{key}", _child_role(role.context, key))
+        if obj is not None:
+            self.check_values(obj, value, path)
+
+    def resolve(self, cfg: dict, path: str, role: _Role) -> Any:
+        """Find the class of ``cfg`` and check its keywords; return it when sure, else ``None``."""
+        type_name = cfg.get("type")
+        if type_name is None and role.implied is not None:
+            type_name = role.implied(cfg)
+        if role.context == "optim_wrapper" and "constructor" in cfg:
+            self.resolve_name(
+                cfg["constructor"], f"{path}.constructor", "OPTIM_WRAPPER_CONSTRUCTORS"
+            )
+        if type_name is None:
+            return None
+        if not isinstance(type_name, str):
+            return self.check_keywords(type_name, cfg, path, role.extra)
+        scope = cfg.get("_scope_")
+        if role.strict:
+            obj = self.first(role.registries, type_name, scope, path)
+            if obj is None:
+                self.unknown_type(type_name, role.registries[0], scope, path)
+                return None
+            return self.check_keywords(obj, cfg, path, role.extra)
+        # Unknown or loose role: accept the type when any registry has a class it fits.
+        preferred = self.first(role.registries, type_name, scope, path)
+        others = [self.lookup(n, type_name, scope, path) for n in _ALL_REGISTRIES]
+        candidates = list(dict.fromkeys(o for o in [preferred, *others] if o is not None))
+        errors = [self.keyword_error(obj, cfg, path, role.extra) for obj in candidates]
+        if candidates and all(errors):
+            self.errors.append(errors[0])
+        return preferred if preferred is not None and not errors[0] else None
+
+    def first(self, names: tuple[str, ...], type_name: str, scope: str | None, path: str) -> Any:
+        for name in names:
+            obj = self.lookup(name, type_name, scope, path)
+            if obj is not None:
+                return obj
+        return None
+
+    def resolve_name(self, name: Any, path: str, registry_name: str) -> None:
+        if isinstance(name, str) and self.lookup(registry_name, name, None, path) is None:
+            self.unknown_type(name, registry_name, None, path)
+
+    def lookup(self, registry_name: str, type_name: str, scope: str | None, path: str) -> Any:
+        root = getattr(vb_registry, registry_name)
+        try:
+            with root.switch_scope_and_registry(scope) as registry:
+                return registry.get(type_name)
+        except vb_registry.ScopeNotInstalledError as err:
+            self.errors.append(f"{path}: {err}")
+        except Exception:
+            return None
+        return None
+
+    def unknown_type(
+        self, type_name: str, registry_name: str, scope: str | None, path: str
+    ) -> None:
+        root = getattr(vb_registry, registry_name)
+        with root.switch_scope_and_registry(scope) as registry:
+            try:
+                check_type_name(type_name, None, registry, where=path)
+            except KeyError as err:
+                self.errors.append(err.args[0])
+
+    @staticmethod
+    def keyword_error(obj: Any, cfg: dict, path: str, extra: tuple[str, ...]) -> str:
+        try:
+            check_kwargs(_forwarded_signature(obj), cfg.keys(), extra, where=path)
+        except TypeError as err:
+            return str(err)
+        return ""
+
+    def check_keywords(self, obj: Any, cfg: dict, path: str, extra: tuple[str, ...]) -> Any:
+        error = self.keyword_error(obj, cfg, path, extra)
+        if error:
+            self.errors.append(error)
+            return None
+        return obj
+
+    def check_values(self, obj: Any, cfg: dict, path: str) -> None:
+        for key, hint, default in _parameters(obj, cfg):
+            problem = check_value(cfg[key], hint, default)
+            if problem:
+                name = getattr(obj, "__name__", repr(obj))
+                self.errors.append(f"{path}.{key}: {problem} (argument {key!r} of {name})")
+
+
+def _forwarded_signature(obj: Any) -> Any:
+    """``obj``, or a stand-in whose signature joins the ``__init__`` chain of a scheduler mixin.
+
+    mmengine's schedulers (``MultiStepLR``) take ``(optimizer, *args, **kwargs)`` in a mixin and
+    forward everything to the parameter scheduler's ``__init__``; following the chain while each
+    ``__init__`` forwards ``**kwargs`` recovers the keywords they accept.
+    """
+    if not (inspect.isclass(obj) and issubclass(obj, _ParamScheduler)):
+        return obj
+    params: dict[str, inspect.Parameter] = {}
+    for klass in obj.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        init = vars(klass)["__init__"]
+        signature = inspect.signature(init)
+        hints = param_hints(init)
+        for name, param in signature.parameters.items():
+            if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY) and name != "self":
+                hint = hints.get(name, inspect.Parameter.empty)
+                params.setdefault(name, param.replace(kind=param.KEYWORD_ONLY, annotation=hint))
+        if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            break
+    else:
+        return obj
+    params.pop("param_name", None)
+
+    def stand_in() -> None:
+        return None
+
+    stand_in.__signature__ = inspect.Signature(list(params.values()))  # type: ignore[attr-defined]
+    stand_in.__name__ = obj.__name__
+    return stand_in
+
+
+def _parameters(obj: Any, cfg: dict) -> Iterator[tuple[str, Any, Any]]:
+    target = _forwarded_signature(obj)
+    if target is not obj:
+        signature = target.__signature__
+        hints = {name: p.annotation for name, p in signature.parameters.items()}
+    else:
+        try:
+            signature = inspect.signature(obj.__init__ if inspect.isclass(obj) else obj)
+        except (TypeError, ValueError):
+            return
+        hints = param_hints(obj)
+    for name, param in signature.parameters.items():
+        if name in cfg and name not in _RESERVED:
+            yield name, hints.get(name, inspect.Parameter.empty), param.default
+
+
+def _register_mmengine_components() -> None:
+    """Import mmengine's components (hooks, loops, optimizers, ...) as a ``Runner`` would.
+
+    mmengine's root registries have no ``locations``: their classes register when the modules
+    are imported. A config is checked against what the ``Runner`` will see.
+    """
+    for module in _MMENGINE_COMPONENTS:
+        import_module(module)
+
+
+def validate_config(cfg: Any) -> None:
+    """Check every ``type``, keyword and value of ``cfg`` against the registries.
+
+    Args:
+        cfg: A :class:`~visionbox.core.config.Config` or a plain dict of one.
+
+    Raises:
+        ConfigValidationError: listing every problem with its key path, the closest registered
+            names and the accepted parameters.
+    """
+    data = cfg._cfg_dict if hasattr(cfg, "_cfg_dict") else cfg
+    _register_mmengine_components()
+    walker = _Walker()
+    with DefaultScope.overwrite_default_scope(data.get("default_scope")):
+        for key, value in data.items():
+            walker.walk(value, key, _top_level_role(key, value))
+    if walker.errors:
+        raise ConfigValidationError(walker.errors)
