@@ -219,21 +219,21 @@ def _convert_lr_config(cfg: dict) -> None:
 
 
 def _default_hooks(cfg: dict) -> dict:
-    hooks = cfg.get("default_hooks")
-    if hooks is None:
-        hooks = cfg["default_hooks"] = {}
-    return hooks
+    if cfg.get("default_hooks") is None:
+        cfg["default_hooks"] = {}
+    return cfg["default_hooks"]
 
 
 def _convert_hooks(cfg: dict) -> None:
     evaluation = cfg.pop("evaluation", None)
     if evaluation is not None:
-        loop = cfg.get("train_cfg")
-        if loop is not None and "interval" in evaluation:
-            loop["val_interval"] = evaluation["interval"]
+        if cfg.get("train_cfg") is not None and "interval" in evaluation:
+            cfg["train_cfg"]["val_interval"] = evaluation["interval"]
         if evaluation.get("save_best"):
-            ckpt = _default_hooks(cfg).setdefault("checkpoint", dict(type="CheckpointHook"))
-            ckpt["save_best"] = evaluation["save_best"]
+            hooks = _default_hooks(cfg)
+            if hooks.get("checkpoint") is None:
+                hooks["checkpoint"] = dict(type="CheckpointHook")
+            hooks["checkpoint"]["save_best"] = evaluation["save_best"]
         _warn("evaluation", "train_cfg.val_interval and val_evaluator")
     checkpoint = cfg.pop("checkpoint_config", None)
     if checkpoint is not None:
@@ -252,11 +252,11 @@ def _convert_hooks(cfg: dict) -> None:
             if h.get("type") in ("TensorboardLoggerHook", "WandbLoggerHook", "MlflowLoggerHook")
         ]
         if backends:
-            visualizer = cfg.get("visualizer")
-            if visualizer is None:
-                visualizer = cfg["visualizer"] = dict(
+            if cfg.get("visualizer") is None:
+                cfg["visualizer"] = dict(
                     type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]
                 )
+            visualizer = cfg["visualizer"]
             visualizer["vis_backends"] = list(visualizer.get("vis_backends") or []) + backends
         _warn("log_config", "default_hooks.logger and visualizer.vis_backends")
 
@@ -264,10 +264,9 @@ def _convert_hooks(cfg: dict) -> None:
 def _convert_runtime(cfg: dict) -> None:
     dist = cfg.pop("dist_params", None)
     if dist is not None:
-        env = cfg.get("env_cfg")
-        if env is None:
-            env = cfg["env_cfg"] = {}
-        env["dist_cfg"] = _plain(dist)
+        if cfg.get("env_cfg") is None:
+            cfg["env_cfg"] = {}
+        cfg["env_cfg"]["dist_cfg"] = _plain(dist)
         _warn("dist_params", "env_cfg.dist_cfg")
     resume_from = cfg.pop("resume_from", None)
     if resume_from is not None:

@@ -109,7 +109,9 @@ def _matches(value: Any, hint: Any) -> Any:
         return _elements_match(value, hint)
     if base in _SEQUENCES:
         if isinstance(value, str):
-            return _UNKNOWN
+            # A string is a sequence of strings: wrong only for a sequence of numbers.
+            args = set(typing.get_args(hint)) - {Ellipsis}
+            return False if args and args <= {int, float, bool} else _UNKNOWN
         if not isinstance(value, (list, tuple)):
             return False
         return _elements_match(value, hint)
