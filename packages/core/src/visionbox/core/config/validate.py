@@ -39,7 +39,7 @@ unknown every registry is searched and an unknown type is left to the code that 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
@@ -50,34 +50,12 @@ from torch.utils.data import DataLoader
 
 from .. import registry as vb_registry
 from ..utils import check_kwargs, check_type_name
+from .roles import ALL_REGISTRIES, Role, child_role, top_level_role
 from .typecheck import check_value, param_hints
 
 __all__ = ["ConfigValidationError", "validate_config"]
 
 _RESERVED = ("type", "_scope_")
-_ALL_REGISTRIES = (
-    "MODELS",
-    "TASK_UTILS",
-    "TRANSFORMS",
-    "DATASETS",
-    "DATA_SAMPLERS",
-    "METRICS",
-    "EVALUATOR",
-    "HOOKS",
-    "OPTIMIZERS",
-    "OPTIM_WRAPPERS",
-    "OPTIM_WRAPPER_CONSTRUCTORS",
-    "PARAM_SCHEDULERS",
-    "LOOPS",
-    "VISUALIZERS",
-    "VISBACKENDS",
-    "LOG_PROCESSORS",
-    "WEIGHT_INITIALIZERS",
-    "MODEL_WRAPPERS",
-    "FUNCTIONS",
-    "STRATEGIES",
-    "RUNNERS",
-)
 _MMENGINE_COMPONENTS = (
     "mmengine.dataset",
     "mmengine.evaluator",
@@ -103,155 +81,11 @@ class ConfigValidationError(ValueError):
         super().__init__(f"Invalid config ({count}):\n" + "\n".join(f"  - {e}" for e in errors))
 
 
-@dataclass(frozen=True)
-class _Role:
-    """How a dict at some key path is resolved and how its children are walked."""
-
-    registries: tuple[str, ...] = ()
-    strict: bool = False
-    context: str = "generic"
-    implied: Callable[[dict], str | None] | None = None
-    extra: tuple[str, ...] = ()
-
-
-_SOFT = _Role()
-_SKIP = _Role(context="skip")
-_MODEL = _Role(("MODELS",), strict=True, context="model")
-_MODEL_SOFT = _Role(("MODELS", "TASK_UTILS"), context="model")
-_TASK_UTIL = _Role(("TASK_UTILS",), strict=True, context="model")
-_INIT = _Role(("WEIGHT_INITIALIZERS",), strict=True, context="init")
-# Norm layers are built by a helper that takes ``requires_grad`` itself (mmcv's build_norm_layer).
-_NORM = _Role(("MODELS",), context="skip_children", extra=("requires_grad",))
-_DATASET = _Role(("DATASETS",), strict=True, context="dataset")
-_TRANSFORM = _Role(("TRANSFORMS",), strict=True, context="transform")
-_TRANSFORM_SOFT = _Role(("TRANSFORMS",), context="transform")
-_SAMPLER = _Role(("DATA_SAMPLERS",), strict=True)
-_FUNCTION = _Role(("FUNCTIONS",), strict=True)
-_OPTIMIZER = _Role(("OPTIMIZERS",), strict=True)
-_SCHEDULER = _Role(("PARAM_SCHEDULERS",), strict=True, extra=("convert_to_iter_based",))
-_METRIC = _Role(("METRICS",), strict=True)
-_HOOK = _Role(("HOOKS",), strict=True)
-_VISBACKEND = _Role(("VISBACKENDS",), strict=True)
-_VISUALIZER = _Role(("VISUALIZERS",), strict=True, context="visualizer")
-_MODEL_WRAPPER = _Role(("MODEL_WRAPPERS",), strict=True)
-_STRATEGY = _Role(("STRATEGIES",), strict=True)
-_LOG_PROCESSOR = _Role(("LOG_PROCESSORS",), strict=True, implied=lambda cfg: "LogProcessor")
-_EVALUATOR = _Role(
-    ("EVALUATOR",), strict=True, context="evaluator", implied=lambda cfg: "Evaluator"
-)
-_OPTIM_WRAPPER = _Role(
-    ("OPTIM_WRAPPERS",),
-    strict=True,
-    context="optim_wrapper",
-    implied=lambda cfg: "OptimWrapper" if "constructor" not in cfg else None,
-    extra=("constructor", "paramwise_cfg"),
-)
-_TRAIN_LOOP = _Role(
-    ("LOOPS",),
-    strict=True,
-    implied=lambda cfg: (
-        "EpochBasedTrainLoop" if cfg.get("by_epoch", True) else "IterBasedTrainLoop"
-    ),
-    extra=("by_epoch",),
-)
-_VAL_LOOP = _Role(("LOOPS",), strict=True, implied=lambda cfg: "ValLoop")
-_TEST_LOOP = _Role(("LOOPS",), strict=True, implied=lambda cfg: "TestLoop")
-
-_MODEL_KEYS = {
-    "backbone": _MODEL,
-    "neck": _MODEL,
-    "data_preprocessor": _MODEL,
-    "detector": _MODEL,
-    "segmentor": _MODEL,
-    "init_cfg": _INIT,
-    "assigner": _TASK_UTIL,
-    "sampler": _TASK_UTIL,
-    "train_cfg": _Role(context="model"),
-    "test_cfg": _Role(context="model"),
-    "norm_cfg": _NORM,
-    "nms": _SKIP,
-    "roi_layer": _SKIP,
-}
-
-
-def _model_child(key: str) -> _Role:
-    if key in _MODEL_KEYS:
-        return _MODEL_KEYS[key]
-    if key.endswith("head") or key.startswith("loss") or key.endswith("roi_extractor"):
-        return _MODEL
-    if key.endswith(("_coder", "_generator")):
-        return _TASK_UTIL
-    return _MODEL_SOFT
-
-
-def _child_role(context: str, key: str) -> _Role:
-    """The role of ``parent[key]`` inside a parent of the given context."""
-    if context in ("skip", "skip_children"):
-        return _SKIP
-    if context == "model":
-        return _model_child(key)
-    if context == "init":
-        return _INIT if key == "override" else _SKIP
-    if context == "dataset":
-        if key in ("dataset", "datasets"):
-            return _DATASET
-        if key == "pipeline":
-            return _TRANSFORM
-    if context == "transform" and key == "transforms":
-        return _TRANSFORM_SOFT
-    if context == "dataloader":
-        return {
-            "dataset": _DATASET,
-            "sampler": _SAMPLER,
-            "batch_sampler": _SAMPLER,
-            "collate_fn": _FUNCTION,
-        }.get(key, _SOFT)
-    if context == "optim_wrapper" and key == "optimizer":
-        return _OPTIMIZER
-    if context == "evaluator" and key == "metrics":
-        return _METRIC
-    if context == "visualizer" and key == "vis_backends":
-        return _VISBACKEND
-    if context == "hooks":
-        return _HOOK
-    return _SOFT
-
-
-_TOP_LEVEL = {
-    "model": _MODEL,
-    "tta_model": _MODEL,
-    "optim_wrapper": _OPTIM_WRAPPER,
-    "param_scheduler": _SCHEDULER,
-    "default_hooks": _Role(context="hooks"),
-    "custom_hooks": _HOOK,
-    "visualizer": _VISUALIZER,
-    "vis_backends": _VISBACKEND,
-    "train_cfg": _TRAIN_LOOP,
-    "val_cfg": _VAL_LOOP,
-    "test_cfg": _TEST_LOOP,
-    "log_processor": _LOG_PROCESSOR,
-    "model_wrapper_cfg": _MODEL_WRAPPER,
-    "strategy": _STRATEGY,
-}
-
-
-def _top_level_role(key: str, value: Any) -> _Role:
-    if key in _TOP_LEVEL:
-        return _TOP_LEVEL[key]
-    if key.endswith("_dataloader"):
-        return _Role(context="dataloader")
-    if key.endswith("pipeline"):
-        return _TRANSFORM
-    if key.endswith("_evaluator"):
-        return _EVALUATOR if isinstance(value, dict) and "metrics" in value else _METRIC
-    return _SOFT
-
-
 @dataclass
 class _Walker:
     errors: list[str] = field(default_factory=list)
 
-    def walk(self, value: Any, path: str, role: _Role) -> None:
+    def walk(self, value: Any, path: str, role: Role) -> None:
         if role.context == "skip":
             return
         if isinstance(value, (list, tuple)):
@@ -266,11 +100,11 @@ class _Walker:
         for key, child in value.items():
             if key in _RESERVED:
                 continue
-            self.walk(child, f"{path}.{key}", _child_role(role.context, key))
+            self.walk(child, f"{path}.{key}", child_role(role.context, key))
         if obj is not None:
             self.check_values(obj, value, path)
 
-    def resolve(self, cfg: dict, path: str, role: _Role) -> Any:
+    def resolve(self, cfg: dict, path: str, role: Role) -> Any:
         """Find the class of ``cfg`` and check its keywords; return it when sure, else ``None``."""
         type_name = cfg.get("type")
         if type_name is None and role.implied is not None:
@@ -292,7 +126,7 @@ class _Walker:
             return self.check_keywords(obj, cfg, path, role.extra)
         # Unknown or loose role: accept the type when any registry has a class it fits.
         preferred = self.first(role.registries, type_name, scope, path)
-        others = [self.lookup(n, type_name, scope, path) for n in _ALL_REGISTRIES]
+        others = [self.lookup(n, type_name, scope, path) for n in ALL_REGISTRIES]
         candidates = list(dict.fromkeys(o for o in [preferred, *others] if o is not None))
         errors = [self.keyword_error(obj, cfg, path, role.extra) for obj in candidates]
         if candidates and all(errors):
@@ -429,6 +263,6 @@ def validate_config(cfg: Any) -> None:
     walker = _Walker()
     with DefaultScope.overwrite_default_scope(data.get("default_scope")):
         for key, value in data.items():
-            walker.walk(value, key, _top_level_role(key, value))
+            walker.walk(value, key, top_level_role(key, value))
     if walker.errors:
         raise ConfigValidationError(walker.errors)
