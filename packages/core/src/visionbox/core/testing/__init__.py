@@ -1,1 +1,17 @@
 """Helpers for tests: tiny inputs, random boxes, tiny backbones."""
+
+from .models import (
+    assert_all_params_have_grad,
+    random_boxes,
+    tiny_backbone_cfg,
+    tiny_images,
+    tiny_neck_cfg,
+)
+
+__all__ = [
+    "assert_all_params_have_grad",
+    "random_boxes",
+    "tiny_backbone_cfg",
+    "tiny_images",
+    "tiny_neck_cfg",
+]

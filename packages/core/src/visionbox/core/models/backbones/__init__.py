@@ -1,0 +1,20 @@
+"""Backbones shared by every VisionBox task (OpenMMLab names, arguments and keys)."""
+
+from .csp_darknet import CSPDarknet
+from .hrnet import HRNet
+from .mobilenet_v2 import MobileNetV2
+from .res_blocks import BasicBlock, Bottleneck, ResLayer
+from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
+
+__all__ = [
+    "BasicBlock",
+    "Bottleneck",
+    "CSPDarknet",
+    "HRNet",
+    "MobileNetV2",
+    "ResLayer",
+    "ResNeXt",
+    "ResNet",
+    "ResNetV1c",
+    "ResNetV1d",
+]

@@ -1,0 +1,102 @@
+"""``BaseTaskModel``: the mmengine ``BaseModel`` of every VisionBox detector, segmentor and pose
+estimator, with the ``mode`` dispatch in one place."""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from typing import Any, Literal
+
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+from .backbone import check_channels
+from .build import build_component
+
+__all__ = ["FORWARD_MODES", "BaseTaskModel"]
+
+#: The modes ``BaseTaskModel.forward`` accepts.
+FORWARD_MODES = ("tensor", "loss", "predict")
+
+
+class BaseTaskModel(BaseModel, metaclass=ABCMeta):
+    """Base of task models: ``forward(inputs, data_samples, mode)`` dispatches to
+
+    * ``'loss'``: :meth:`loss` -> dict of losses (the runner's ``train_step`` parses them);
+    * ``'predict'``: :meth:`predict` -> list of data samples carrying predictions;
+    * ``'tensor'``: :meth:`_forward` -> raw network outputs (for export and debugging).
+
+    ``inputs`` is the (N, C, H, W) batch produced by the data preprocessor and ``data_samples`` a
+    list of N task data samples.
+
+    Args:
+        data_preprocessor: Config of the data preprocessor (built through VisionBox's ``MODELS``
+            in the current scope, so ``type='DetDataPreprocessor'`` resolves in a detection
+            config), a built module, or ``None`` for mmengine's ``BaseDataPreprocessor``.
+        init_cfg: Weight initialisation config.
+    """
+
+    def __init__(
+        self,
+        data_preprocessor: dict | nn.Module | None = None,
+        init_cfg: dict | list[dict] | None = None,
+    ) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type="BaseDataPreprocessor")
+        super().__init__(data_preprocessor=build_component(data_preprocessor), init_cfg=init_cfg)
+
+    # Sub-components --------------------------------------------------------------------------
+
+    def build_trunk(self, backbone: dict | nn.Module, neck: dict | nn.Module | None = None) -> None:
+        """Build ``self.backbone`` and the optional ``self.neck``; check that their channels agree.
+
+        Raises:
+            ValueError: when the neck's ``in_channels`` differ from the backbone's
+                ``out_channels`` (both lists in the message).
+        """
+        self.backbone = build_component(backbone)
+        if neck is not None:
+            self.neck = build_component(neck)
+            check_channels(self.backbone, self.neck)
+
+    @property
+    def with_neck(self) -> bool:
+        """Whether the model has a neck."""
+        return getattr(self, "neck", None) is not None
+
+    def extract_feat(self, inputs: Tensor) -> tuple[Tensor, ...]:
+        """Backbone then (optional) neck: (N, C, H, W) -> tuple of (N, C_i, H_i, W_i)."""
+        feats = self.backbone(inputs)
+        if self.with_neck:
+            feats = self.neck(feats)
+        return tuple(feats) if isinstance(feats, (list, tuple)) else (feats,)
+
+    # The mode dispatch -----------------------------------------------------------------------
+
+    def forward(
+        self,
+        inputs: Tensor,
+        data_samples: list[Any] | None = None,
+        mode: Literal["tensor", "loss", "predict"] = "tensor",
+    ) -> Any:
+        if mode == "loss":
+            return self.loss(inputs, data_samples)
+        if mode == "predict":
+            return self.predict(inputs, data_samples)
+        if mode == "tensor":
+            return self._forward(inputs, data_samples)
+        raise ValueError(
+            f"{type(self).__name__}.forward got mode={mode!r}; the allowed modes are "
+            f"{', '.join(repr(m) for m in FORWARD_MODES)}."
+        )
+
+    @abstractmethod
+    def loss(self, inputs: Tensor, data_samples: list[Any] | None) -> dict:
+        """Losses of a batch (N, C, H, W) with its ground truth."""
+
+    @abstractmethod
+    def predict(self, inputs: Tensor, data_samples: list[Any] | None) -> list:
+        """Data samples with predictions, one per image."""
+
+    @abstractmethod
+    def _forward(self, inputs: Tensor, data_samples: list[Any] | None = None) -> Any:
+        """Raw network outputs without post-processing."""
