@@ -81,3 +81,20 @@ def test_switch_to_an_unknown_scope_keeps_the_registry():
         core.MODELS.switch_scope_and_registry(None) as registry,
     ):
         assert registry is core.MODELS
+
+
+def test_mmengine_components_resolve_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    code = (
+        "from visionbox.core.registry import HOOKS, OPTIMIZERS, PARAM_SCHEDULERS, LOOPS, "
+        "DATA_SAMPLERS, VISBACKENDS\n"
+        "for reg, name in [(HOOKS, 'CheckpointHook'), (OPTIMIZERS, 'SGD'), "
+        "(PARAM_SCHEDULERS, 'MultiStepLR'), (LOOPS, 'EpochBasedTrainLoop'), "
+        "(DATA_SAMPLERS, 'DefaultSampler'), (VISBACKENDS, 'LocalVisBackend')]:\n"
+        "    assert reg.get(name) is not None, name\n"
+        "print(HOOKS.build(dict(type='CheckpointHook', interval=2)).interval)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"

@@ -166,18 +166,21 @@ def _child(parent: Registry, locations: list[str]) -> VisionBoxRegistry:
     return VisionBoxRegistry(parent.name, parent=parent, scope="core", locations=locations)
 
 
-_MODELS_AT = ["visionbox.core.models"]
-_DATA_AT = ["visionbox.core.datasets"]
-_ENGINE_AT = ["visionbox.core.engine"]
-_OPTIM_AT = ["visionbox.core.optim"]
-_EVAL_AT = ["visionbox.core.evaluation"]
-_VIS_AT = ["visionbox.core.visualization"]
+# mmengine's root registries have no locations: its own components (hooks, loops, optimizers,
+# schedulers, samplers, ...) register when their module is imported: core names those modules too.
+_MODELS_AT = ["mmengine.model", "visionbox.core.models"]
+_DATA_AT = ["mmengine.dataset", "visionbox.core.datasets"]
+_RUNNER_AT = ["mmengine.runner", "visionbox.core.engine"]
+_HOOKS_AT = ["mmengine.hooks", "visionbox.core.engine"]
+_OPTIM_AT = ["mmengine.optim", "visionbox.core.optim"]
+_EVAL_AT = ["mmengine.evaluator", "visionbox.core.evaluation"]
+_VIS_AT = ["mmengine.visualization", "visionbox.core.visualization"]
 
-RUNNERS = _child(MMENGINE_RUNNERS, _ENGINE_AT)
-RUNNER_CONSTRUCTORS = _child(MMENGINE_RUNNER_CONSTRUCTORS, _ENGINE_AT)
-LOOPS = _child(MMENGINE_LOOPS, _ENGINE_AT)
-HOOKS = _child(MMENGINE_HOOKS, _ENGINE_AT)
-STRATEGIES = _child(MMENGINE_STRATEGIES, _ENGINE_AT)
+RUNNERS = _child(MMENGINE_RUNNERS, _RUNNER_AT)
+RUNNER_CONSTRUCTORS = _child(MMENGINE_RUNNER_CONSTRUCTORS, _RUNNER_AT)
+LOOPS = _child(MMENGINE_LOOPS, _RUNNER_AT)
+HOOKS = _child(MMENGINE_HOOKS, _HOOKS_AT)
+STRATEGIES = _child(MMENGINE_STRATEGIES, _RUNNER_AT)
 DATASETS = _child(MMENGINE_DATASETS, _DATA_AT)
 DATA_SAMPLERS = _child(MMENGINE_DATA_SAMPLERS, _DATA_AT)
 TRANSFORMS = _child(MMENGINE_TRANSFORMS, _DATA_AT)
@@ -193,7 +196,7 @@ EVALUATOR = _child(MMENGINE_EVALUATOR, _EVAL_AT)
 TASK_UTILS = _child(MMENGINE_TASK_UTILS, _MODELS_AT)
 VISUALIZERS = _child(MMENGINE_VISUALIZERS, _VIS_AT)
 VISBACKENDS = _child(MMENGINE_VISBACKENDS, _VIS_AT)
-LOG_PROCESSORS = _child(MMENGINE_LOG_PROCESSORS, _ENGINE_AT)
+LOG_PROCESSORS = _child(MMENGINE_LOG_PROCESSORS, _RUNNER_AT)
 INFERENCERS = _child(MMENGINE_INFERENCERS, [])
 FUNCTIONS = _child(MMENGINE_FUNCTIONS, _DATA_AT)
 
