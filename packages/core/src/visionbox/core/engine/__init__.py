@@ -1,1 +1,67 @@
-"""From a config to an mmengine Runner: training, testing, checkpoints and resume."""
+"""The VisionBox engine: configs to mmengine runners, safe checkpoints, resume, tools' commands.
+
+Importing this package (which core's ``RUNNERS``/``HOOKS`` registries do through ``locations``)
+registers :class:`VisionBoxRunner`, the atomic :class:`CheckpointHook` and VisionBox's checkpoint
+loaders with mmengine, so that every checkpoint mmengine loads goes through the allow-list of
+:mod:`.safe_load`.
+"""
+
+from .builder import (
+    build_runner,
+    load_config,
+    prepare_test_config,
+    prepare_train_config,
+    test,
+    train,
+)
+from .checkpoint import (
+    atomic_write,
+    load_from_http,
+    load_from_local,
+    register_checkpoint_schemes,
+    torch_hub_checkpoint_path,
+)
+from .cli import test_main, test_parser, train_main, train_parser
+from .hooks import CheckpointHook
+from .rng import capture_rng_state, restore_rng_state
+from .runner import VisionBoxRunner
+from .safe_load import (
+    SAFE_GLOBAL_NAMES,
+    UnsafeCheckpointError,
+    add_safe_globals,
+    restricted_pickle_module,
+    safe_globals,
+    safe_torch_load,
+    uses_torch_weights_only,
+)
+
+register_checkpoint_schemes()
+
+__all__ = [
+    "SAFE_GLOBAL_NAMES",
+    "CheckpointHook",
+    "UnsafeCheckpointError",
+    "VisionBoxRunner",
+    "add_safe_globals",
+    "atomic_write",
+    "build_runner",
+    "capture_rng_state",
+    "load_config",
+    "load_from_http",
+    "load_from_local",
+    "prepare_test_config",
+    "prepare_train_config",
+    "register_checkpoint_schemes",
+    "restore_rng_state",
+    "restricted_pickle_module",
+    "safe_globals",
+    "safe_torch_load",
+    "test",
+    "test_main",
+    "test_parser",
+    "torch_hub_checkpoint_path",
+    "train",
+    "train_main",
+    "train_parser",
+    "uses_torch_weights_only",
+]

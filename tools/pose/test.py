@@ -1,0 +1,21 @@
+"""Test a VisionBox pose checkpoint and write its metrics to WORK_DIR/metrics.json.
+
+    python tools/pose/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
+        [--show-dir DIR] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The config's default_scope is 'pose' unless it sets one;
+visionbox.pose is then imported through its registry.
+The work is done by visionbox.core.engine.
+"""
+
+from visionbox.core.engine import test_main
+
+TASK = "pose"
+
+
+def main(argv: list[str] | None = None) -> None:
+    test_main(TASK, argv)
+
+
+if __name__ == "__main__":
+    main()

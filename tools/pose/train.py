@@ -1,0 +1,23 @@
+"""Train a VisionBox pose model.
+
+    python tools/pose/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
+        [--auto-scale-lr] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+
+Multi-process: torchrun --nproc_per_node N tools/pose/train.py CONFIG --launcher pytorch
+
+The config's default_scope is 'pose' unless it sets one;
+visionbox.pose is then imported through its registry.
+The work is done by visionbox.core.engine.
+"""
+
+from visionbox.core.engine import train_main
+
+TASK = "pose"
+
+
+def main(argv: list[str] | None = None) -> None:
+    train_main(TASK, argv)
+
+
+if __name__ == "__main__":
+    main()
