@@ -26,6 +26,7 @@ from visionbox.core.datasets.transforms import (
 from visionbox.core.datasets.transforms import (
     TestTimeAug as TTA,
 )
+from visionbox.core.datasets.transforms.flip import imflip
 from visionbox.core.registry import TRANSFORMS
 from visionbox.core.structures import BitmapMasks, PolygonMasks
 
@@ -106,6 +107,14 @@ def test_flip_probability_lists_and_bad_values():
         RandomFlip(prob=[0.7, 0.5], direction=["horizontal", "vertical"])
     with pytest.raises(ValueError, match="direction"):
         RandomFlip(prob=0.5, direction="sideways")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float32, bool])
+def test_imflip_any_dtype(dtype):
+    arr = np.arange(2 * 3 * 5).reshape(2, 3, 5).astype(dtype)
+    np.testing.assert_array_equal(imflip(arr, "horizontal"), arr[:, ::-1])
+    np.testing.assert_array_equal(imflip(arr, "diagonal"), arr[::-1, ::-1])
+    np.testing.assert_array_equal(imflip(arr[..., 0], "vertical"), arr[::-1, :, 0])
 
 
 def test_swap_seg_labels():

@@ -9,6 +9,7 @@ boxes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -249,12 +250,16 @@ class PolygonMasks:
         return out
 
     def to_bitmap(self) -> BitmapMasks:
-        """Rasterise to :class:`BitmapMasks` (cv2 with 1/16-pixel precision)."""
+        """Rasterise to :class:`BitmapMasks` as COCO does (pycocotools)."""
+        from pycocotools import mask as mask_utils
+
         out = np.zeros((len(self), self.height, self.width), dtype=np.uint8)
         for i, obj in enumerate(self.masks):
-            pts = [np.round(p.reshape(-1, 2) * 16).astype(np.int32) for p in obj]
-            if pts:
-                cv2.fillPoly(out[i], pts, 1, lineType=cv2.LINE_8, shift=4)
+            if obj:
+                rles = mask_utils.frPyObjects([p.tolist() for p in obj], self.height, self.width)
+                with warnings.catch_warnings():  # pycocotools' NumPy 2 copy= notice
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    out[i] = mask_utils.decode(mask_utils.merge(rles))
         return BitmapMasks(out, self.height, self.width)
 
     def to_ndarray(self) -> np.ndarray:

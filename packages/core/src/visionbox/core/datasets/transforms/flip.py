@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from ...registry import TRANSFORMS
@@ -19,10 +20,17 @@ from .base import KEYPOINT_KEYS, BaseTransform, flip_boxes
 __all__ = ["RandomFlip", "imflip"]
 
 _DIRECTIONS = ("horizontal", "vertical", "diagonal")
+_CV2_DTYPES = tuple(
+    np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)
+)
 
 
 def imflip(img: np.ndarray, direction: str) -> np.ndarray:
-    """Flip an (H, W[, C]) array; returns a contiguous copy."""
+    """Flip an (H, W[, C]) array; returns a new contiguous array."""
+    code = {"horizontal": 1, "vertical": 0, "diagonal": -1}[direction]
+    if img.dtype in _CV2_DTYPES and (img.ndim == 2 or (img.ndim == 3 and img.shape[2] <= 4)):
+        out = cv2.flip(np.ascontiguousarray(img), code)
+        return out.reshape(img.shape)
     if direction in ("horizontal", "diagonal"):
         img = img[:, ::-1]
     if direction in ("vertical", "diagonal"):
