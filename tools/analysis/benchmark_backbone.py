@@ -1,0 +1,117 @@
+"""Time VisionBox's ResNet-50 against torchvision's resnet50 trunk on CPU and print the ratios.
+
+Both networks run the same input (default 4x3x224x224, random weights) with the same thread count;
+each repeat times ours and torchvision's back to back, alternating which goes first, and the
+medians are compared. "forward" runs in eval mode under ``torch.no_grad``; "forward+backward" runs
+in train mode (BatchNorm with batch statistics in both) and back-propagates the sum of the last
+stage. Both memory formats are measured: NCHW and ``channels_last`` (usually much faster on CPU).
+
+    python tools/analysis/benchmark_backbone.py --threads 2 --repeats 7
+
+A ratio below 1.0 means VisionBox is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torchvision
+from torch import nn
+
+from visionbox.core.registry import MODELS
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for both models")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per model and mode")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument(
+        "--formats", nargs="+", default=["nchw", "channels_last"], choices=["nchw", "channels_last"]
+    )
+    return parser.parse_args()
+
+
+def build_models() -> tuple[nn.Module, nn.Module]:
+    ours = MODELS.build(dict(type="ResNet", depth=50, out_indices=(0, 1, 2, 3), norm_eval=False))
+    reference = torchvision.models.resnet50()
+    trunk = nn.Sequential(*list(reference.children())[:-2])  # without avgpool and fc
+    return ours, trunk
+
+
+def _last(out: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
+    return out[-1] if isinstance(out, tuple) else out
+
+
+def forward_fn(model: nn.Module, x: torch.Tensor) -> Callable[[], None]:
+    def run() -> None:
+        model.eval()
+        with torch.no_grad():
+            _last(model(x))
+
+    return run
+
+
+def forward_backward_fn(model: nn.Module, x: torch.Tensor) -> Callable[[], None]:
+    def run() -> None:
+        model.train()
+        model.zero_grad(set_to_none=True)
+        _last(model(x)).sum().backward()
+
+    return run
+
+
+def timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def compare(
+    ours: Callable[[], None], theirs: Callable[[], None], repeats: int
+) -> tuple[float, float]:
+    """Medians of alternating timed runs after one warm-up run each."""
+    ours()
+    theirs()
+    ours_times, their_times = [], []
+    for i in range(repeats):
+        if i % 2 == 0:
+            ours_times.append(timed(ours))
+            their_times.append(timed(theirs))
+        else:
+            their_times.append(timed(theirs))
+            ours_times.append(timed(ours))
+    return statistics.median(ours_times), statistics.median(their_times)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    ours, theirs = build_models()
+    n_ours = sum(p.numel() for p in ours.parameters())
+    n_theirs = sum(p.numel() for p in theirs.parameters())
+    print(
+        f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
+        f"{args.threads} threads, "
+        f"input {args.batch}x3x{args.size}x{args.size}, {args.repeats} alternating runs, medians"
+    )
+    print(f"parameters: VisionBox {n_ours:,}  torchvision {n_theirs:,}")
+    print(f"{'format':<14}{'mode':<18}{'VisionBox s':>12}{'torchvision s':>15}{'ratio':>8}")
+    for fmt in args.formats:
+        memory_format = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
+        ours = ours.to(memory_format=memory_format)
+        theirs = theirs.to(memory_format=memory_format)
+        x = torch.randn(args.batch, 3, args.size, args.size).contiguous(memory_format=memory_format)
+        for mode, make in (("forward", forward_fn), ("forward+backward", forward_backward_fn)):
+            t_ours, t_theirs = compare(make(ours, x), make(theirs, x), args.repeats)
+            print(f"{fmt:<14}{mode:<18}{t_ours:>12.3f}{t_theirs:>15.3f}{t_ours / t_theirs:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
