@@ -175,3 +175,23 @@ def test_allow_list_is_exactly_what_mmengine_checkpoints_need(tmp_path, make_toy
     other_numpy = "numpy.core." if np.__version__ >= "2" else "numpy._core."
     expected = {n for n in SAFE_GLOBAL_NAMES if not n.startswith(other_numpy)}
     assert found == expected
+
+
+def test_http_checkpoints_are_read_from_the_hub_cache_and_loaded_safely(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
+    url = "https://download.example.invalid/models/toy_20240101-abcdef12.pth"
+    from visionbox.core.engine import torch_hub_checkpoint_path
+
+    cached = torch_hub_checkpoint_path(url)
+    assert cached == str(tmp_path / "hub" / "checkpoints" / "toy_20240101-abcdef12.pth")
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a cached file must not be downloaded again")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    torch.save(dict(state_dict=dict(w=torch.arange(3))), cached)
+    assert torch.equal(CheckpointLoader.load_checkpoint(url)["state_dict"]["w"], torch.arange(3))
+    torch.save(dict(obj=NotAllowed()), cached)
+    with pytest.raises(UnsafeCheckpointError, match="NotAllowed"):
+        CheckpointLoader.load_checkpoint(url)

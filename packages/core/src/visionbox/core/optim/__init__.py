@@ -4,8 +4,8 @@ Every ``torch.optim`` optimizer is available by name (``dict(type='AdamW', lr=1e
 registers them in its root ``OPTIMIZERS`` when :mod:`mmengine.optim` is imported, which this
 package does, and core's ``OPTIMIZERS`` finds them through its parent. As in mmengine,
 ``torch.optim.Adafactor`` is named ``'TorchAdafactor'`` (``'Adafactor'`` is transformers').
-User optimizers are
-registered with ``@OPTIMIZERS.register_module()`` and user constructors with
+
+User optimizers are registered with ``@OPTIMIZERS.register_module()`` and user constructors with
 ``@OPTIM_WRAPPER_CONSTRUCTORS.register_module()`` (alias ``OPTIMIZER_BUILDERS``), both from
 :mod:`visionbox.core.registry` or a task's registry, and chosen in a config with
 ``optim_wrapper=dict(constructor='MyConstructor', paramwise_cfg=..., optimizer=dict(type=...))``.
