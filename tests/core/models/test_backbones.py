@@ -192,6 +192,9 @@ def test_hrnet_w32_keys_and_outputs():
     extra["stage4"]["multiscale_output"] = False
     single = HRNet(extra=extra)
     assert single.out_channels == [32]
+    # the HRNet paper (Table 1): HRNet-W32 with its 17-keypoint 1x1 head has 28.5M parameters
+    with_head = sum(p.numel() for p in single.parameters()) + 32 * 17 + 17
+    assert round(with_head / 1e6, 1) == 28.5
     assert [o.shape[1:] for o in single.eval()(tiny_images(1, 3, 64))] == [torch.Size([32, 16, 16])]
 
 
@@ -228,3 +231,15 @@ def test_mobilenet_v2_matches_torchvision_feature_params():
     reference = torchvision.models.mobilenet_v2()
     assert _num_params(model) == sum(p.numel() for p in reference.features.parameters())
     assert model.out_channels == [1280]
+
+
+def test_with_cp_gives_the_same_gradients():
+    plain = ResNet(depth=18, base_channels=4, norm_eval=False)
+    checkpointed = ResNet(depth=18, base_channels=4, norm_eval=False, with_cp=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    x = tiny_images(2, 3, 32)
+    for model in (plain, checkpointed):
+        model.train()
+        sum(o.sum() for o in model(x.clone().requires_grad_())).backward()
+    for (name, a), b in zip(plain.named_parameters(), checkpointed.parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-5), name
