@@ -13,6 +13,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
+from mmengine.registry import DefaultScope
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -117,6 +118,15 @@ def toy_config(work_dir: str, max_epochs: int = 2, **overrides) -> dict:
     )
     cfg.update(overrides)
     return cfg
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Runners create mmengine DefaultScope instances; drop them so later tests see none."""
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
 
 
 @pytest.fixture

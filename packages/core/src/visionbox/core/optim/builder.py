@@ -62,24 +62,24 @@ def check_optim_wrapper_cfg(cfg: dict) -> None:
 
 
 def build_optim_wrapper(
-    model: nn.Module, cfg: dict, default_scope: str = "core"
+    model: nn.Module, cfg: dict, default_scope: str | None = None
 ) -> OptimWrapper | OptimWrapperDict:
     """Check and build ``cfg`` (an ``optim_wrapper`` config) for ``model``.
 
     mmengine's builder looks types up in its root registries, which reach VisionBox's child
-    registries only through the default scope. A runner sets that scope; outside a runner this
-    function sets ``default_scope`` (when no scope is active), so that constructors and optimizers
-    registered in core's or a task's registries are found.
+    registries only through the default scope. A runner sets that scope for its own builds; this
+    function uses ``default_scope`` when given, else the active scope, else ``'core'``, so that
+    constructors and optimizers registered in core's or a task's registries are found.
 
     Args:
         model: The model whose parameters are optimized.
         cfg: ``dict(type='OptimWrapper', optimizer=dict(type=...), constructor=...,
             paramwise_cfg=...)``.
-        default_scope: The scope to use when none is active (``'core'`` or a task's scope).
+        default_scope: The scope to build in (``'core'`` or a task's scope).
     """
-    if DefaultScope.get_current_instance() is not None:
-        check_optim_wrapper_cfg(cfg)
-        return mmengine_build_optim_wrapper(model, cfg)
+    if default_scope is None:
+        current = DefaultScope.get_current_instance()
+        default_scope = "core" if current is None else current.scope_name
     if default_scope in VISIONBOX_SCOPES:
         import_scope(default_scope)
     with DefaultScope.overwrite_default_scope(default_scope):
