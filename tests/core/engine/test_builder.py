@@ -154,3 +154,9 @@ def test_load_config_imports_custom_modules(tmp_path, make_toy_config, monkeypat
     )
     assert cfg.default_scope == "core"
     assert sys.modules["engine_custom_mod"].LOADED
+
+
+def test_the_callers_config_is_not_modified(tmp_path, make_toy_config):
+    original = Config(make_toy_config(tmp_path))
+    prepared = prepare_train_config(original, work_dir="x", resume="auto", default_scope="pose")
+    assert prepared.work_dir == "x" and "resume" not in original and "default_scope" not in original

@@ -195,3 +195,23 @@ def test_http_checkpoints_are_read_from_the_hub_cache_and_loaded_safely(tmp_path
     torch.save(dict(obj=NotAllowed()), cached)
     with pytest.raises(UnsafeCheckpointError, match="NotAllowed"):
         CheckpointLoader.load_checkpoint(url)
+
+
+def test_pretrained_init_cfg_uses_the_allow_list(tmp_path):
+    """init_cfg=dict(type='Pretrained', checkpoint=<local path>) loads through the same loader."""
+    from mmengine.model import BaseModule
+
+    class Net(BaseModule):
+        def __init__(self, checkpoint: str) -> None:
+            super().__init__(init_cfg=dict(type="Pretrained", checkpoint=checkpoint))
+            self.fc = torch.nn.Linear(2, 2)
+
+    good = tmp_path / "good.pth"
+    torch.save(dict(state_dict={"fc.weight": torch.eye(2), "fc.bias": torch.ones(2)}), good)
+    net = Net(str(good))
+    net.init_weights()
+    assert torch.equal(net.fc.weight, torch.eye(2)) and torch.equal(net.fc.bias, torch.ones(2))
+    bad = tmp_path / "bad.pth"
+    torch.save(dict(state_dict={"fc.weight": torch.eye(2)}, meta=dict(x=NotAllowed())), bad)
+    with pytest.raises(UnsafeCheckpointError, match="NotAllowed"):
+        Net(str(bad)).init_weights()

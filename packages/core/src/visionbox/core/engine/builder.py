@@ -10,6 +10,7 @@ before anything is built.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os.path as osp
@@ -55,9 +56,11 @@ def load_config(
         if not osp.isfile(cfg):
             raise FileNotFoundError(f"Config file not found: {cfg}")
         cfg = Config.fromfile(cfg)
+    elif isinstance(cfg, Config):
+        cfg = copy.deepcopy(cfg)  # the caller's config is left as it was
     elif isinstance(cfg, dict):
-        cfg = Config(dict(cfg))
-    elif not isinstance(cfg, Config):
+        cfg = Config(copy.deepcopy(dict(cfg)))
+    else:
         cfg = Config(cfg._cfg_dict.to_dict(), filename=cfg.filename)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
