@@ -6,7 +6,8 @@ Differences from :class:`mmengine.runner.Runner` (everything else is inherited):
   (:func:`os.replace`), and stores the global generators' states in ``meta['rng_state']``.
 * ``resume`` restores those states after mmengine has restored the model, optimizer, parameter
   schedulers, message hub and loop position, so training N epochs equals training k, stopping
-  and resuming for N - k.
+  and resuming for N - k. The state is rank 0's (checkpoints are written by rank 0); with
+  ``randomness.diff_rank_seed=True`` the other ranks resume with rank 0's generators.
 * ``build_optim_wrapper`` checks the config's types and keywords first ("did you mean").
 * ``launcher='pytorch'`` on a machine without CUDA starts a ``gloo`` process group and wraps the
   model in DDP without ``device_ids`` (mmengine assumes a GPU per process).
