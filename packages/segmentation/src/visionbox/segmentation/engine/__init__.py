@@ -1,1 +1,5 @@
-"""Hooks and loops of VisionBox semantic segmentation."""
+"""Hooks of VisionBox semantic segmentation."""
+
+from .visualization_hook import SegVisualizationHook
+
+__all__ = ["SegVisualizationHook"]
