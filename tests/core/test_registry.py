@@ -75,12 +75,19 @@ def test_missing_scope_names_the_distribution(monkeypatch):
         core.MODELS.get("segmentation.PSPHead")
 
 
-def test_switch_to_an_unknown_scope_keeps_the_registry():
-    with (
-        DefaultScope.overwrite_default_scope(None),
-        core.MODELS.switch_scope_and_registry(None) as registry,
-    ):
+def test_switch_without_a_default_scope_keeps_the_registry(monkeypatch):
+    monkeypatch.setattr(DefaultScope, "_instance_dict", {})
+    with core.MODELS.switch_scope_and_registry(None) as registry:
         assert registry is core.MODELS
+
+
+@pytest.mark.parametrize("scope", [s for s in VISIONBOX_SCOPES if s != "core"])
+def test_mmengine_root_switches_to_visionbox_scopes(scope, caplog):
+    pytest.importorskip(f"visionbox.{scope}")
+    task = __import__(f"visionbox.{scope}.registry", fromlist=["MODELS"])
+    with MMENGINE_MODELS.switch_scope_and_registry(scope) as registry:
+        assert registry is task.MODELS
+    assert "Failed to import" not in caplog.text
 
 
 def test_mmengine_components_resolve_in_a_fresh_process():

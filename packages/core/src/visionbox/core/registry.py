@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import contextmanager
+from functools import partial
 from importlib import import_module
 from typing import Any
 
@@ -134,19 +135,8 @@ class VisionBoxRegistry(Registry):
             return None if registry is None else registry.get(real_key)
         return super().get(key)
 
-    @contextmanager
-    def switch_scope_and_registry(self, scope: str | None) -> Generator[Registry, None, None]:
-        with DefaultScope.overwrite_default_scope(scope):
-            current = DefaultScope.get_current_instance()
-            name = None if current is None else current.scope_name
-            if name is None or name == self._scope:
-                yield self
-            elif name in VISIONBOX_SCOPES:
-                registry = self._scoped_registry(name)
-                yield self if registry is None else registry
-            else:
-                with super().switch_scope_and_registry(scope) as registry:
-                    yield registry
+    def switch_scope_and_registry(self, scope: str | None) -> Any:
+        return _switch_scope_and_registry(self, scope)
 
     def build(self, cfg: dict, *args: Any, **kwargs: Any) -> Any:
         if isinstance(cfg, dict) and isinstance(cfg.get("type"), str):
@@ -162,7 +152,37 @@ class VisionBoxRegistry(Registry):
         return obj
 
 
+@contextmanager
+def _switch_scope_and_registry(
+    registry: Registry, scope: str | None
+) -> Generator[Registry, None, None]:
+    """mmengine's ``switch_scope_and_registry`` that finds VisionBox scopes under ``visionbox.``."""
+    with DefaultScope.overwrite_default_scope(scope):
+        current = DefaultScope.get_current_instance()
+        name = None if current is None else current.scope_name
+        if name is None or name == registry.scope:
+            yield registry
+        elif name in VISIONBOX_SCOPES:
+            import_scope(name)
+            found = registry._get_root_registry()._search_child(name)
+            yield registry if found is None else found
+        else:
+            with Registry.switch_scope_and_registry(registry, scope) as other:
+                yield other
+
+
+def _teach_root(root: Registry) -> None:
+    """Let an mmengine root registry switch to VisionBox scopes as well.
+
+    mmengine's ``Runner`` builds through the root registries, whose scope switch imports
+    ``<scope>.registry``; for ``default_scope='detection'`` that module is
+    ``visionbox.detection.registry``. Other scopes keep mmengine's behaviour.
+    """
+    root.switch_scope_and_registry = partial(_switch_scope_and_registry, root)
+
+
 def _child(parent: Registry, locations: list[str]) -> VisionBoxRegistry:
+    _teach_root(parent)
     return VisionBoxRegistry(parent.name, parent=parent, scope="core", locations=locations)
 
 
