@@ -25,7 +25,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import list_from_file
 
-from ..registry import DATASETS
+from ..registry import DATASETS, TRANSFORMS
 from ..utils import merge_kwargs_signature
 
 __all__ = ["BaseSegDataset"]
@@ -109,7 +109,11 @@ class BaseSegDataset(BaseDataset):
             lazy_init=True,
             max_refetch=max_refetch,
         )
-        self.pipeline = Compose(list(pipeline))
+        # Built here from the segmentation registry, so that its transforms (LoadAnnotations,
+        # PackSegInputs, RandomCrop) resolve whatever the default scope is.
+        self.pipeline = Compose(
+            [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        )
         new_classes = self._metainfo.get("classes")
         self.label_map = self.get_label_map(new_classes)
         self._metainfo.update(label_map=self.label_map, reduce_zero_label=self.reduce_zero_label)
