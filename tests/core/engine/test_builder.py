@@ -46,6 +46,7 @@ def test_work_dir_defaults_to_the_config_name(tmp_path, make_toy_config, monkeyp
 
 
 def test_scope_options_and_resume(tmp_path, make_toy_config):
+    pytest.importorskip("visionbox.detection")
     cfg = prepare_train_config(
         make_toy_config(tmp_path),
         default_scope="detection",
@@ -158,5 +159,5 @@ def test_load_config_imports_custom_modules(tmp_path, make_toy_config, monkeypat
 
 def test_the_callers_config_is_not_modified(tmp_path, make_toy_config):
     original = Config(make_toy_config(tmp_path))
-    prepared = prepare_train_config(original, work_dir="x", resume="auto", default_scope="pose")
+    prepared = prepare_train_config(original, work_dir="x", resume="auto", default_scope="core")
     assert prepared.work_dir == "x" and "resume" not in original and "default_scope" not in original
