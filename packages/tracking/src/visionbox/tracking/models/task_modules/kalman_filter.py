@@ -1,0 +1,180 @@
+"""Kalman filter on bounding boxes in (cx, cy, a, h) space, vectorised over all tracks.
+
+State: 8-vector (cx, cy, a, h, vx, vy, va, vh) with a constant-velocity motion model; the
+measurement is (cx, cy, a, h). The noise model follows SORT / DeepSORT (Wojke et al., "Simple
+Online and Realtime Tracking with a Deep Association Metric", ICIP 2017): standard deviations
+proportional to the box height. ``use_nsa`` scales the measurement noise by (1 - score) as in
+GIAOTracker / StrongSORT (Du et al., 2022).
+
+Shapes: T tracks, N measurements. Every method accepts one track (``mean`` (8,), ``covariance``
+(8, 8)) or a batch (``mean`` (T, 8), ``covariance`` (T, 8, 8)) and returns the same layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from visionbox.tracking.registry import TASK_UTILS
+
+__all__ = ["KalmanFilter"]
+
+_NDIM = 4
+
+
+@TASK_UTILS.register_module()
+class KalmanFilter:
+    """Constant-velocity Kalman filter over boxes, batched over tracks with NumPy.
+
+    Args:
+        center_only: Gate on the centre position only (2 degrees of freedom) instead of the
+            whole measurement (4).
+        use_nsa: NSA Kalman filter: measurement noise scaled by (1 - detection score).
+    """
+
+    #: 0.95 quantile of the chi-square distribution with N degrees of freedom.
+    chi2inv95 = {
+        1: 3.8415,
+        2: 5.9915,
+        3: 7.8147,
+        4: 9.4877,
+        5: 11.070,
+        6: 12.592,
+        7: 14.067,
+        8: 15.507,
+        9: 16.919,
+    }
+
+    def __init__(self, center_only: bool = False, use_nsa: bool = False) -> None:
+        self.center_only = bool(center_only)
+        self.use_nsa = bool(use_nsa)
+        self.gating_threshold = self.chi2inv95[2 if self.center_only else 4]
+        self._motion_mat = np.eye(2 * _NDIM)
+        self._motion_mat[np.arange(_NDIM), _NDIM + np.arange(_NDIM)] = 1.0
+        self._update_mat = np.eye(_NDIM, 2 * _NDIM)
+        self._std_weight_position = 1.0 / 20
+        self._std_weight_velocity = 1.0 / 160
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _batch(array: np.ndarray, ndim: int) -> tuple[np.ndarray, bool]:
+        array = np.asarray(array, dtype=np.float64)
+        single = array.ndim == ndim
+        return (array[None] if single else array), single
+
+    @staticmethod
+    def _diag(std: np.ndarray) -> np.ndarray:
+        """(T, D) standard deviations -> (T, D, D) diagonal covariances."""
+        out = np.zeros(std.shape + (std.shape[-1],))
+        idx = np.arange(std.shape[-1])
+        out[:, idx, idx] = std**2
+        return out
+
+    # Filter steps ----------------------------------------------------------------------------
+
+    def initiate(self, measurement: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start tracks from (N, 4) or (4,) measurements; velocities start at 0.
+
+        Returns:
+            ``(mean, covariance)``: (N, 8) and (N, 8, 8), or (8,) and (8, 8) for one measurement.
+        """
+        z, single = self._batch(measurement, 1)
+        h = z[:, 3]
+        mean = np.concatenate([z, np.zeros_like(z)], axis=1)
+        wp, wv = 2 * self._std_weight_position * h, 10 * self._std_weight_velocity * h
+        std = np.stack([wp, wp, np.full_like(h, 1e-2), wp, wv, wv, np.full_like(h, 1e-5), wv], 1)
+        cov = self._diag(std)
+        return (mean[0], cov[0]) if single else (mean, cov)
+
+    def predict(self, mean: np.ndarray, covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One constant-velocity step: x <- F x, P <- F P F^T + Q."""
+        x, single = self._batch(mean, 1)
+        p, _ = self._batch(covariance, 2)
+        h = x[:, 3]
+        wp, wv = self._std_weight_position * h, self._std_weight_velocity * h
+        std = np.stack([wp, wp, np.full_like(h, 1e-2), wp, wv, wv, np.full_like(h, 1e-5), wv], 1)
+        x = x @ self._motion_mat.T
+        p = self._motion_mat @ p @ self._motion_mat.T + self._diag(std)
+        return (x[0], p[0]) if single else (x, p)
+
+    def project(
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray,
+        bbox_score: float | np.ndarray = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """State -> measurement space: (H x, H P H^T + R), R from the box height (and score)."""
+        x, single = self._batch(mean, 1)
+        p, _ = self._batch(covariance, 2)
+        h = x[:, 3]
+        wp = self._std_weight_position * h
+        std = np.stack([wp, wp, np.full_like(h, 1e-1), wp], 1)
+        if self.use_nsa:
+            std = std * (1.0 - np.broadcast_to(np.asarray(bbox_score, float), h.shape))[:, None]
+        z = x[:, :_NDIM]
+        s = p[:, :_NDIM, :_NDIM] + self._diag(std)
+        return (z[0], s[0]) if single else (z, s)
+
+    def update(
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray,
+        measurement: np.ndarray,
+        bbox_score: float | np.ndarray = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Correct each track with its measurement (row i with row i).
+
+        Args:
+            mean: (T, 8) predicted means.
+            covariance: (T, 8, 8) predicted covariances.
+            measurement: (T, 4) measurements (cx, cy, a, h).
+            bbox_score: Detection scores (T,) or a scalar, used by ``use_nsa``.
+        """
+        x, single = self._batch(mean, 1)
+        p, _ = self._batch(covariance, 2)
+        z, _ = self._batch(measurement, 1)
+        proj_mean, proj_cov = self.project(x, p, bbox_score)
+        ph = p[:, :, :_NDIM]  # P H^T: (T, 8, 4)
+        gain = np.linalg.solve(proj_cov, ph.transpose(0, 2, 1)).transpose(0, 2, 1)  # (T, 8, 4)
+        innovation = z - proj_mean
+        x = x + (gain @ innovation[:, :, None])[:, :, 0]
+        p = p - gain @ proj_cov @ gain.transpose(0, 2, 1)
+        return (x[0], p[0]) if single else (x, p)
+
+    def gating_distance(
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray,
+        measurements: np.ndarray,
+        only_position: bool = False,
+    ) -> np.ndarray:
+        """Squared Mahalanobis distances between tracks and measurements.
+
+        Args:
+            mean: (T, 8) or (8,).
+            covariance: (T, 8, 8) or (8, 8).
+            measurements: (N, 4) in (cx, cy, a, h).
+            only_position: Use the centre only (compare with ``chi2inv95[2]``).
+
+        Returns:
+            (T, N), or (N,) for one track.
+        """
+        x, single = self._batch(mean, 1)
+        p, _ = self._batch(covariance, 2)
+        z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
+        proj_mean, proj_cov = self.project(x, p)
+        dims = 2 if only_position else _NDIM
+        d = z[None, :, :dims] - proj_mean[:, None, :dims]  # (T, N, D)
+        chol = np.linalg.cholesky(proj_cov[:, :dims, :dims])  # (T, D, D)
+        # Solve L y = d^T for every track: (T, D, N).
+        y = np.linalg.solve(chol, d.transpose(0, 2, 1))
+        dist = (y * y).sum(axis=1)
+        return dist[0] if single else dist
+
+    def gate(
+        self, mean: np.ndarray, covariance: np.ndarray, measurements: np.ndarray
+    ) -> np.ndarray:
+        """(T, N) gating distances with entries above ``gating_threshold`` set to NaN."""
+        dist = self.gating_distance(mean, covariance, measurements, self.center_only)
+        dist[dist > self.gating_threshold] = np.nan
+        return dist

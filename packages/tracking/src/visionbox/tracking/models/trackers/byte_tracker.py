@@ -1,0 +1,177 @@
+"""ByteTrack's tracker (Zhang et al., "ByteTrack: Multi-Object Tracking by Associating Every
+Detection Box", ECCV 2022): high-score detections are matched first, then the remaining tracks
+are matched with low-score detections, which recovers occluded objects.
+
+Shapes: T live tracks, N detections of the frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from mmengine.structures import InstanceData
+
+from visionbox.tracking.registry import MODELS
+
+from ..task_modules.assignment import linear_assignment
+from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_overlaps
+from .base_tracker import BaseTracker
+
+__all__ = ["ByteTracker", "iou_cost"]
+
+
+def iou_cost(
+    track_bboxes: np.ndarray,
+    track_labels: np.ndarray,
+    det_bboxes: np.ndarray,
+    det_labels: np.ndarray,
+    det_scores: np.ndarray | None = None,
+) -> np.ndarray:
+    """(T, N) cost ``1 - IoU`` (IoU times the detection score when ``det_scores`` is given);
+    pairs of different labels are infeasible (inf)."""
+    ious = bbox_overlaps(track_bboxes, det_bboxes)
+    if det_scores is not None:
+        ious = ious * det_scores[None, :]
+    return np.where(track_labels[:, None] == det_labels[None, :], 1.0 - ious, np.inf)
+
+
+@MODELS.register_module()
+class ByteTracker(BaseTracker):
+    """Tracker of ByteTrack.
+
+    Args:
+        motion: The motion model, ``dict(type='KalmanFilter')``.
+        obj_score_thrs: ``high``: detections of the first association; ``low``: the lowest score
+            of the second association.
+        init_track_thr: Unmatched high-score detections above it start new tracks.
+        weight_iou_with_det_scores: Multiply IoUs by the detection scores in the first
+            association (and the tentative one).
+        match_iou_thrs: Lowest IoU of a match: ``high`` (first association), ``low`` (second),
+            ``tentative`` (unconfirmed tracks).
+        num_tentatives: Matched frames needed to confirm a track.
+        momentums: See :class:`BaseTracker`.
+        num_frames_retain: See :class:`BaseTracker`.
+    """
+
+    def __init__(
+        self,
+        motion: dict | None = None,
+        obj_score_thrs: dict | None = None,
+        init_track_thr: float = 0.7,
+        weight_iou_with_det_scores: bool = True,
+        match_iou_thrs: dict | None = None,
+        num_tentatives: int = 3,
+        momentums: dict | None = None,
+        num_frames_retain: int = 10,
+    ) -> None:
+        super().__init__(momentums=momentums, num_frames_retain=num_frames_retain)
+        self._build_motion(dict(type="KalmanFilter") if motion is None else motion)
+        self.obj_score_thrs = _thresholds(obj_score_thrs, dict(high=0.6, low=0.1), "obj_score_thrs")
+        self.match_iou_thrs = _thresholds(
+            match_iou_thrs, dict(high=0.1, low=0.5, tentative=0.3), "match_iou_thrs"
+        )
+        self.init_track_thr = float(init_track_thr)
+        self.weight_iou_with_det_scores = bool(weight_iou_with_det_scores)
+        self.num_tentatives = int(num_tentatives)
+
+    @property
+    def confirmed_ids(self) -> list[int]:
+        """Ids of the confirmed tracks."""
+        return self._ids[~self._state.get("tentative", np.zeros(0, bool))].tolist()
+
+    @property
+    def unconfirmed_ids(self) -> list[int]:
+        """Ids of the tentative tracks."""
+        return self._ids[self._state.get("tentative", np.zeros(0, bool))].tolist()
+
+    def _match(
+        self,
+        rows: np.ndarray,
+        bboxes: np.ndarray,
+        labels: np.ndarray,
+        scores: np.ndarray,
+        weight: bool,
+        iou_thr: float,
+    ) -> np.ndarray:
+        """(N,) memory row matched to each detection, or -1."""
+        if len(rows) == 0 or len(bboxes) == 0:
+            return np.full(len(bboxes), -1, np.int64)
+        track_bboxes = bbox_cxcyah_to_xyxy(self._state["mean"][rows, :4])
+        cost = iou_cost(
+            track_bboxes, self._items["labels"][rows], bboxes, labels, scores if weight else None
+        )
+        _, det_to_track = linear_assignment(cost, 1.0 - iou_thr)
+        return np.where(det_to_track >= 0, rows[np.maximum(det_to_track, 0)], -1)
+
+    def track(
+        self,
+        data_sample: Any,
+        model: Any = None,
+        img: Any = None,
+        data_preprocessor: Any = None,
+        rescale: bool = False,
+    ) -> InstanceData:
+        """Track one frame (``model``, ``img``, ``data_preprocessor`` and ``rescale`` are unused;
+        they keep the call the same for every tracker)."""
+        frame_id, bboxes, scores, labels, like = self._detections(data_sample)
+        if frame_id == 0:
+            self.reset()
+        ids = np.full(len(bboxes), -1, np.int64)
+        keep = scores > self.obj_score_thrs["low"]
+        if not self.empty:
+            tentative = self._state["tentative"]
+            lost = self._last_frame != frame_id - 1
+            self._state["mean"][lost & ~tentative, 7] = 0.0  # no height velocity after a gap
+            self.predict_motion()
+            high = scores > self.obj_score_thrs["high"]
+            low = keep & ~high
+            rows_all = np.arange(len(self._ids))
+            confirmed = rows_all[~tentative]
+            # 1. confirmed tracks x high-score detections
+            hi = np.nonzero(high)[0]
+            matched = self._match(
+                confirmed, bboxes[hi], labels[hi], scores[hi],
+                self.weight_iou_with_det_scores, self.match_iou_thrs["high"],
+            )  # fmt: skip
+            ids[hi[matched >= 0]] = self._ids[matched[matched >= 0]]
+            # 2. tentative tracks x remaining high-score detections
+            rest = hi[matched < 0]
+            matched_t = self._match(
+                rows_all[tentative], bboxes[rest], labels[rest], scores[rest],
+                self.weight_iou_with_det_scores, self.match_iou_thrs["tentative"],
+            )  # fmt: skip
+            ids[rest[matched_t >= 0]] = self._ids[matched_t[matched_t >= 0]]
+            # 3. confirmed tracks seen last frame and still unmatched x low-score detections
+            taken = np.zeros(len(self._ids), bool)
+            taken[matched[matched >= 0]] = True
+            second = confirmed[~taken[confirmed] & ~lost[confirmed]]
+            lo = np.nonzero(low)[0]
+            matched_l = self._match(
+                second, bboxes[lo], labels[lo], scores[lo], False, self.match_iou_thrs["low"]
+            )
+            ids[lo[matched_l >= 0]] = self._ids[matched_l[matched_l >= 0]]
+            # unmatched low-score detections are dropped
+            keep = high | (ids >= 0)
+        # new tracks from the unmatched detections above init_track_thr
+        new = keep & (ids < 0) & (scores > self.init_track_thr)
+        ids[new] = self.new_ids(int(new.sum()))
+        out = ids >= 0
+        self.update(
+            ids=ids[out],
+            bboxes=bboxes[out],
+            scores=scores[out],
+            labels=labels[out],
+            frame_ids=frame_id,
+        )
+        return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
+
+
+def _thresholds(value: dict | None, default: dict, name: str) -> dict:
+    """Fill a thresholds dict from its defaults; reject unknown keys."""
+    if value is None:
+        return dict(default)
+    unknown = set(value) - set(default)
+    if unknown:
+        raise KeyError(f"{name} got unknown keys {sorted(unknown)}; allowed: {sorted(default)}")
+    return {**default, **{k: float(v) for k, v in value.items()}}

@@ -1,0 +1,218 @@
+"""OC-SORT's tracker (Cao et al., "Observation-Centric SORT: Rethinking SORT for Robust
+Multi-Object Tracking", CVPR 2023): observation-centric momentum (OCM, a direction-consistency
+term in the cost), observation-centric recovery (OCR, a second match against the last
+observations) and re-update (ORU, the Kalman state re-run along a virtual trajectory when a lost
+track is found again).
+
+Shapes: T live tracks, N detections of the frame, K = ``vel_delta_t`` + 1 kept observations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from mmengine.structures import InstanceData
+
+from visionbox.tracking.registry import MODELS
+
+from ..task_modules.assignment import linear_assignment
+from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_xyxy_to_cxcyah
+from .base_tracker import BaseTracker
+from .byte_tracker import iou_cost
+
+__all__ = ["OCSORTTracker"]
+
+
+def _centers(bboxes: np.ndarray) -> np.ndarray:
+    return np.stack(
+        [(bboxes[..., 0] + bboxes[..., 2]) / 2, (bboxes[..., 1] + bboxes[..., 3]) / 2], -1
+    )
+
+
+def _directions(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Unit (dy, dx) vectors from box centres ``start`` to ``end`` (broadcasting)."""
+    delta = _centers(end) - _centers(start)
+    delta = delta[..., ::-1]
+    return delta / (np.linalg.norm(delta, axis=-1, keepdims=True) + 1e-6)
+
+
+@MODELS.register_module()
+class OCSORTTracker(BaseTracker):
+    """Tracker of OC-SORT.
+
+    Args:
+        motion: The motion model, ``dict(type='KalmanFilter')``.
+        obj_score_thr: Detections at or below it are ignored.
+        init_track_thr: Unmatched detections above it start new tracks.
+        weight_iou_with_det_scores: Multiply IoUs by the detection scores.
+        match_iou_thr: Lowest IoU of a match.
+        num_tentatives: Matched frames needed to confirm a track.
+        vel_consist_weight: Weight of the direction-consistency (OCM) cost.
+        vel_delta_t: Frames between the observations that estimate a track's direction.
+        momentums: See :class:`BaseTracker`.
+        num_frames_retain: See :class:`BaseTracker`.
+    """
+
+    def __init__(
+        self,
+        motion: dict | None = None,
+        obj_score_thr: float = 0.3,
+        init_track_thr: float = 0.7,
+        weight_iou_with_det_scores: bool = True,
+        match_iou_thr: float = 0.3,
+        num_tentatives: int = 3,
+        vel_consist_weight: float = 0.2,
+        vel_delta_t: int = 3,
+        momentums: dict | None = None,
+        num_frames_retain: int = 10,
+    ) -> None:
+        super().__init__(momentums=momentums, num_frames_retain=num_frames_retain)
+        self._build_motion(dict(type="KalmanFilter") if motion is None else motion)
+        self.obj_score_thr = float(obj_score_thr)
+        self.init_track_thr = float(init_track_thr)
+        self.weight_iou_with_det_scores = bool(weight_iou_with_det_scores)
+        self.match_iou_thr = float(match_iou_thr)
+        self.num_tentatives = int(num_tentatives)
+        self.vel_consist_weight = float(vel_consist_weight)
+        self.vel_delta_t = int(vel_delta_t)
+
+    # State: observations of the last K frames, direction, state saved when a track is lost ----
+
+    def init_state(self, values: dict[str, np.ndarray], frame_id: int) -> dict[str, np.ndarray]:
+        state = super().init_state(values, frame_id)
+        count = len(values["bboxes"])
+        obs = np.full((count, self.vel_delta_t + 1, 4), np.nan)
+        obs[:, 0] = values["bboxes"]
+        state.update(
+            obs=obs,
+            last_obs=values["bboxes"].astype(np.float64),
+            velocity=np.zeros((count, 2)),
+            has_velocity=np.zeros(count, bool),
+            saved_mean=state["mean"].copy(),
+            saved_covariance=state["covariance"].copy(),
+        )
+        return state
+
+    def update_state(self, rows: np.ndarray, values: dict[str, np.ndarray], frame_id: int) -> None:
+        st = self._state
+        new = values["bboxes"].astype(np.float64)
+        gap = (
+            frame_id - self._last_frame_before[rows]
+            if hasattr(self, "_last_frame_before")
+            else None
+        )
+        if gap is not None:
+            for i in np.nonzero(gap > 1)[0]:  # ORU: only for tracks found again after a gap
+                self._re_update(rows[i], new[i], int(gap[i]))
+        # direction from the observation vel_delta_t frames ago (or the last one) to the new one
+        past = st["obs"][rows, -1]
+        past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
+        st["velocity"][rows] = _directions(past, new)
+        st["has_velocity"][rows] = True
+        st["obs"][rows, 0] = new
+        st["last_obs"][rows] = new
+        super().update_state(rows, values, frame_id)
+
+    def _re_update(self, row: int, new: np.ndarray, gap: int) -> None:
+        """ORU: from the state saved at the last observation, predict and update along the
+        straight line to the new observation for the ``gap - 1`` missed frames."""
+        st = self._state
+        mean, cov = st["saved_mean"][row], st["saved_covariance"][row]
+        last = st["last_obs"][row]
+        steps = np.arange(1, gap)[:, None] / gap
+        virtual = bbox_xyxy_to_cxcyah(last + steps * (new - last))
+        for z in virtual:
+            mean, cov = self.motion.predict(mean, cov)
+            mean, cov = self.motion.update(mean, cov, z)
+        st["mean"][row], st["covariance"][row] = self.motion.predict(mean, cov)
+
+    # Association -----------------------------------------------------------------------------
+
+    def _ocm_cost(
+        self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        st = self._state
+        track_bboxes = bbox_cxcyah_to_xyxy(st["mean"][rows, :4])
+        cost = iou_cost(
+            track_bboxes, self._items["labels"][rows], bboxes, labels,
+            scores if self.weight_iou_with_det_scores else None,
+        )  # fmt: skip
+        past = st["obs"][rows, -1]
+        past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
+        to_det = _directions(past[:, None, :], bboxes[None, :, :])  # (T, N, 2)
+        cos = np.clip((to_det * st["velocity"][rows][:, None, :]).sum(-1), -1.0, 1.0)
+        angle = (np.arccos(cos) - np.pi / 2) / np.pi  # [-0.5, 0.5]
+        angle = angle * st["has_velocity"][rows][:, None]
+        return cost + self.vel_consist_weight * angle
+
+    def _assign(
+        self, rows: np.ndarray, cost_fn: Any, dets: np.ndarray, *arrays: np.ndarray
+    ) -> np.ndarray:
+        """(len(dets),) memory row matched to each detection of ``dets``, or -1."""
+        if len(rows) == 0 or len(dets) == 0:
+            return np.full(len(dets), -1, np.int64)
+        cost = cost_fn(rows, *(a[dets] for a in arrays))
+        _, det_to_track = linear_assignment(cost, 1.0 - self.match_iou_thr)
+        return np.where(det_to_track >= 0, rows[np.maximum(det_to_track, 0)], -1)
+
+    def _ocr_cost(
+        self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        return iou_cost(
+            self._state["last_obs"][rows], self._items["labels"][rows], bboxes, labels,
+            scores if self.weight_iou_with_det_scores else None,
+        )  # fmt: skip
+
+    def track(
+        self,
+        data_sample: Any,
+        model: Any = None,
+        img: Any = None,
+        data_preprocessor: Any = None,
+        rescale: bool = False,
+    ) -> InstanceData:
+        """Track one frame (``model``, ``img``, ``data_preprocessor``, ``rescale`` are unused)."""
+        frame_id, bboxes, scores, labels, like = self._detections(data_sample)
+        if frame_id == 0:
+            self.reset()
+        keep = scores > self.obj_score_thr
+        ids = np.full(len(bboxes), -1, np.int64)
+        if not self.empty:
+            st = self._state
+            tentative = st["tentative"]
+            lost = self._last_frame != frame_id - 1
+            tracked = self._last_frame == frame_id - 1
+            # save the state of tracks observed last frame (for ORU), then predict
+            st["saved_mean"][tracked] = st["mean"][tracked]
+            st["saved_covariance"][tracked] = st["covariance"][tracked]
+            st["mean"][lost & ~tentative, 7] = 0.0
+            self.predict_motion()
+            st["obs"][:, 1:] = st["obs"][:, :-1]  # one frame older
+            st["obs"][:, 0] = np.nan
+            rows_all = np.arange(len(self._ids))
+            dets = np.nonzero(keep)[0]
+            arrays = (bboxes, labels, scores)
+            taken = np.zeros(len(self._ids), bool)
+            for rows in (rows_all[~tentative], rows_all[tentative]):
+                free = dets[ids[dets] < 0]
+                matched = self._assign(rows, self._ocm_cost, free, *arrays)
+                ids[free[matched >= 0]] = self._ids[matched[matched >= 0]]
+                taken[matched[matched >= 0]] = True
+            free = dets[ids[dets] < 0]
+            matched = self._assign(rows_all[~taken], self._ocr_cost, free, *arrays)
+            ids[free[matched >= 0]] = self._ids[matched[matched >= 0]]
+            self._last_frame_before = self._last_frame.copy()
+        new = keep & (ids < 0) & (scores > self.init_track_thr)
+        ids[new] = self.new_ids(int(new.sum()))
+        out = ids >= 0
+        self.update(
+            ids=ids[out],
+            bboxes=bboxes[out],
+            scores=scores[out],
+            labels=labels[out],
+            frame_ids=frame_id,
+        )
+        if hasattr(self, "_last_frame_before"):
+            del self._last_frame_before
+        return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
