@@ -166,3 +166,17 @@ def test_mmengine_config_is_left_alone():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert convert_legacy_keys(dict(cfg)) == cfg
+
+
+def test_optimizer_variable_used_by_optim_wrapper_is_not_legacy(recwarn):
+    optimizer = dict(type="SGD", lr=0.01, momentum=0.9)
+    cfg = Config(
+        dict(optimizer=optimizer, optim_wrapper=dict(type="OptimWrapper", optimizer=optimizer))
+    )
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
+    assert not [w for w in recwarn if issubclass(w.category, LegacyConfigWarning)]
+    cfg.validate()
+
+
+def test_top_level_norm_cfg_variable_validates():
+    Config(dict(norm_cfg=dict(type="SyncBN", requires_grad=True))).validate()

@@ -102,7 +102,14 @@ def _convert_optimizer(cfg: dict) -> None:
                 "be converted; write optim_wrapper=dict(optimizer=..., clip_grad=...) instead."
             )
         return
-    if cfg.get("optim_wrapper") is not None:
+    wrapper_cfg = cfg.get("optim_wrapper")
+    same = wrapper_cfg is not None and _plain(wrapper_cfg.get("optimizer")) == _plain(optimizer)
+    if same and optimizer_config is None and fp16 is None:
+        # mmsegmentation's schedules define ``optimizer`` and use it in ``optim_wrapper``:
+        # a variable, not the legacy key.
+        cfg["optimizer"] = optimizer
+        return
+    if wrapper_cfg is not None:
         raise ValueError(
             "The config has both the legacy key 'optimizer' and 'optim_wrapper'; keep only "
             "optim_wrapper=dict(type='OptimWrapper', optimizer=...)."

@@ -164,6 +164,8 @@ _TOP_LEVEL = {
     "log_processor": _LOG_PROCESSOR,
     "model_wrapper_cfg": _MODEL_WRAPPER,
     "strategy": _STRATEGY,
+    # A config-level variable that model dicts refer to, as in mmsegmentation's configs.
+    "norm_cfg": _NORM,
 }
 
 
