@@ -238,11 +238,14 @@ def test_data_preprocessor_pads_images_with_0_and_labels_with_255():
     assert out["data_samples"][0].metainfo["padding_size"] == [0, 16, 0, 10]
 
 
-def test_dilated_resnet_contract_dilation_and_multi_grid():
+def test_dilated_resnet_is_cores_with_contract_dilation_and_multi_grid():
+    from visionbox.core.models.backbones import ResNetV1c
+
     net = MODELS.build(dict(BACKBONE, multi_grid=(1, 2)))
+    assert type(net) is ResNetV1c  # the segmentation scope resolves core's class
     assert net.layer3[0].conv1.dilation == (1, 1)  # contracted from 2
     assert net.layer3[1].conv1.dilation == (2, 2)
-    assert [b.conv1.dilation for b in net.layer4] == [(4, 4), (8, 8)]
+    assert [b.conv1.dilation for b in net.layer4] == [(1, 1), (2, 2)]  # mmseg: the grid itself
     out = net(torch.randn(1, 3, 32, 32))
     assert [o.shape[-1] for o in out] == [8, 4, 4, 4]
 

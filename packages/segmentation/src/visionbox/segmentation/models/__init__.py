@@ -1,8 +1,8 @@
 """Models of VisionBox semantic segmentation: segmentors, decode heads, the data preprocessor and
-pixel samplers. Backbones, necks and losses come from :mod:`visionbox.core.models`."""
+pixel samplers. Backbones (the dilated ``ResNetV1c`` with ``contract_dilation`` / ``multi_grid``
+included), necks and losses come from :mod:`visionbox.core.models`."""
 
-from . import backbones, decode_heads, segmentors
-from .backbones import ResNet, ResNetV1c, ResNetV1d
+from . import decode_heads, segmentors
 from .data_preprocessor import SegDataPreProcessor, stack_batch
 from .decode_heads import (
     ASPPHead,
@@ -28,14 +28,10 @@ __all__ = [
     "FCNHead",
     "OHEMPixelSampler",
     "PSPHead",
-    "ResNet",
-    "ResNetV1c",
-    "ResNetV1d",
     "SegDataPreProcessor",
     "SegformerHead",
     "UPerHead",
     "accuracy",
-    "backbones",
     "build_pixel_sampler",
     "decode_heads",
     "resize",

@@ -5,6 +5,7 @@ al. 2017, https://arxiv.org/abs/1611.05431) with mmdet's ``state_dict`` keys: ``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import torch.utils.checkpoint as cp
@@ -13,7 +14,7 @@ from torch import Tensor, nn
 
 from ..layers import build_conv_layer, build_norm_layer
 
-__all__ = ["BasicBlock", "Bottleneck", "ResLayer"]
+__all__ = ["BasicBlock", "Bottleneck", "ResLayer", "block_dilations"]
 
 _BN = dict(type="BN", requires_grad=True)
 
@@ -197,6 +198,12 @@ class ResLayer(nn.Sequential):
 
     With ``avg_down`` the projection is AvgPool(stride) + 1x1 conv (ResNet-D), so its keys are
     ``downsample.1`` / ``downsample.2`` instead of ``downsample.0`` / ``downsample.1``.
+
+    The dilation of block ``j``'s 3x3 conv is ``dilation``, except (mmseg 1.x semantics):
+
+    * ``multi_grid=(d_0, ..., d_{n-1})``: block ``j`` uses ``d_j`` (one entry per block);
+    * else ``contract_dilation=True`` and ``dilation > 1``: the first block uses
+      ``dilation // 2``.
     """
 
     def __init__(
@@ -210,9 +217,12 @@ class ResLayer(nn.Sequential):
         avg_down: bool = False,
         conv_cfg: dict | None = None,
         norm_cfg: dict = _BN,
+        multi_grid: Sequence[int] | None = None,
+        contract_dilation: bool = False,
         **block_args: object,
     ) -> None:
         out_planes = planes * block.expansion
+        dilations = block_dilations(num_blocks, dilation, multi_grid, contract_dilation)
         downsample = None
         if stride != 1 or inplanes != out_planes:
             layers: list[nn.Module] = []
@@ -225,7 +235,39 @@ class ResLayer(nn.Sequential):
             )
             layers.append(build_norm_layer(norm_cfg, out_planes)[1])
             downsample = nn.Sequential(*layers)
-        common = dict(dilation=dilation, conv_cfg=conv_cfg, norm_cfg=norm_cfg, **block_args)
-        blocks = [block(inplanes, planes, stride=stride, downsample=downsample, **common)]
-        blocks += [block(out_planes, planes, stride=1, **common) for _ in range(1, num_blocks)]
+        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, **block_args)
+        blocks = [
+            block(
+                inplanes,
+                planes,
+                stride=stride,
+                dilation=dilations[0],
+                downsample=downsample,
+                **common,
+            )
+        ]
+        blocks += [block(out_planes, planes, stride=1, dilation=d, **common) for d in dilations[1:]]
         super().__init__(*blocks)
+
+
+def block_dilations(
+    num_blocks: int,
+    dilation: int,
+    multi_grid: Sequence[int] | None = None,
+    contract_dilation: bool = False,
+) -> list[int]:
+    """The dilation of each block's 3x3 conv in a stage (see :class:`ResLayer`).
+
+    Raises:
+        ValueError: ``multi_grid`` has not one positive entry per block.
+    """
+    if multi_grid is not None:
+        grid = [int(d) for d in multi_grid]
+        if len(grid) != num_blocks or min(grid) < 1:
+            raise ValueError(
+                f"multi_grid {tuple(multi_grid)} needs one positive dilation per block of the "
+                f"stage ({num_blocks} blocks)."
+            )
+        return grid
+    first = dilation // 2 if contract_dilation and dilation > 1 else dilation
+    return [first] + [dilation] * (num_blocks - 1)

@@ -50,6 +50,10 @@ class ResNet(BaseBackbone):
         init_cfg: Weight initialisation config.
         groups: Groups of the 3x3 convs (ResNeXt; ``1`` for ResNet).
         base_width: Width per group of the 3x3 convs (ResNeXt).
+        multi_grid: Dilations of the blocks of the last stage, one per block (mmseg's
+            multi-grid, e.g. ``(1, 2, 4)``); ``None`` uses ``dilations[-1]`` for all of them.
+        contract_dilation: In each stage with dilation d > 1 (other than a multi-grid stage),
+            the first block uses d // 2 (mmseg's dilated ResNets set it).
 
     Shapes: (N, in_channels, H, W) -> one (N, out_channels[k], H / 2**(i + 2), W / 2**(i + 2)) map
     per ``i`` in ``out_indices`` (with the default strides and no dilation).
@@ -88,6 +92,8 @@ class ResNet(BaseBackbone):
         init_cfg: dict | list[dict] | None = None,
         groups: int = 1,
         base_width: int = 4,
+        multi_grid: tuple[int, ...] | None = None,
+        contract_dilation: bool = False,
     ) -> None:
         if depth not in self.arch_settings:
             raise KeyError(
@@ -138,6 +144,8 @@ class ResNet(BaseBackbone):
         self.stage_with_dcn = stage_with_dcn
         self.with_cp = with_cp
         self.zero_init_residual = zero_init_residual
+        self.multi_grid = tuple(multi_grid) if multi_grid is not None else None
+        self.contract_dilation = contract_dilation
         self.block, stage_blocks = self.arch_settings[depth]
         self.stage_blocks = stage_blocks[:num_stages]
 
@@ -163,6 +171,8 @@ class ResNet(BaseBackbone):
                 groups=groups,
                 base_width=base_width,
                 base_channels=base_channels,
+                multi_grid=multi_grid if i == num_stages - 1 else None,
+                contract_dilation=contract_dilation,
             )
             inplanes = planes * self.block.expansion
             stage_channels.append(inplanes)
