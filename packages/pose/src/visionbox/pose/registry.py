@@ -3,10 +3,13 @@
 Components of this package are found through ``locations``:
 ``from visionbox.pose.registry import MODELS; MODELS.build(cfg)`` needs no other import.
 Core's components (ResNet, FPN, losses, transforms) resolve through the parent registries.
+
+``KEYPOINT_CODECS`` holds the keypoint codecs (``MSRAHeatmap``, ``SimCCLabel``, ...), as mmpose's
+registry of the same name; it is a root registry of its own with scope 'pose'.
 """
 
 from visionbox.core import registry as core
-from visionbox.core.registry import child_registry
+from visionbox.core.registry import VisionBoxRegistry, child_registry
 
 __all__ = [
     "RUNNERS",
@@ -37,6 +40,7 @@ __all__ = [
     "HEADS",
     "LOSSES",
     "OPTIMIZER_BUILDERS",
+    "KEYPOINT_CODECS",
 ]
 
 SCOPE = "pose"
@@ -71,3 +75,8 @@ FUNCTIONS = child_registry(core.FUNCTIONS, SCOPE, _DATA_AT)
 # Aliases of the older OpenMMLab toolboxes.
 BACKBONES = NECKS = HEADS = LOSSES = MODELS
 OPTIMIZER_BUILDERS = OPTIM_WRAPPER_CONSTRUCTORS
+
+#: Keypoint codecs: ``encode()`` keypoints into training targets, ``decode()`` model outputs.
+KEYPOINT_CODECS = VisionBoxRegistry(
+    "keypoint codec", scope=SCOPE, locations=["visionbox.pose.codecs"]
+)

@@ -1,1 +1,5 @@
-"""Hooks and loops of VisionBox pose estimation."""
+"""Pose hooks."""
+
+from .visualization_hook import PoseVisualizationHook
+
+__all__ = ["PoseVisualizationHook"]

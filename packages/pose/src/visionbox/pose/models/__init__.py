@@ -1,1 +1,57 @@
-"""Models of VisionBox pose estimation."""
+"""Models of VisionBox pose estimation: estimators, heads, losses, backbones with mmpose's
+defaults, the GlobalAveragePooling neck and the data preprocessor. Importing this package
+registers them in :data:`visionbox.pose.registry.MODELS`."""
+
+from . import backbones, heads, losses, pose_estimators
+from .backbones import TCN, HRNet, ResNet, ResNetV1d
+from .data_preprocessor import PoseDataPreprocessor
+from .heads import (
+    HeatmapHead,
+    RegressionHead,
+    RLEHead,
+    SimCCHead,
+    TemporalRegressionHead,
+    TrajectoryRegressionHead,
+    VisPredictHead,
+)
+from .losses import (
+    BCELoss,
+    KeypointMSELoss,
+    KeypointOHKMMSELoss,
+    KLDiscretLoss,
+    MPJPELoss,
+    MSELoss,
+    RLELoss,
+    SmoothL1Loss,
+)
+from .necks import GlobalAveragePooling
+from .pose_estimators import TopdownPoseEstimator
+
+__all__ = [
+    "BCELoss",
+    "GlobalAveragePooling",
+    "HRNet",
+    "HeatmapHead",
+    "KLDiscretLoss",
+    "KeypointMSELoss",
+    "KeypointOHKMMSELoss",
+    "MPJPELoss",
+    "MSELoss",
+    "PoseDataPreprocessor",
+    "RLEHead",
+    "RLELoss",
+    "RegressionHead",
+    "ResNet",
+    "ResNetV1d",
+    "SimCCHead",
+    "SmoothL1Loss",
+    "TCN",
+    "TemporalRegressionHead",
+    "TopdownPoseEstimator",
+    "TrajectoryRegressionHead",
+    "VisPredictHead",
+    "backbones",
+    "heads",
+    "losses",
+    "pose_estimators",
+]

@@ -1,1 +1,5 @@
-"""Visualizers of VisionBox pose estimation."""
+"""Pose visualization."""
+
+from .local_visualizer import PoseLocalVisualizer
+
+__all__ = ["PoseLocalVisualizer"]

@@ -1,0 +1,18 @@
+"""Keypoint codecs (registered in :data:`visionbox.pose.registry.KEYPOINT_CODECS`)."""
+
+from .base import BaseKeypointCodec
+from .msra_heatmap import MSRAHeatmap, UDPHeatmap
+from .pose_lifting import ImagePoseLifting, VideoPoseLifting
+from .regression_label import IntegralRegressionLabel, RegressionLabel
+from .simcc_label import SimCCLabel
+
+__all__ = [
+    "BaseKeypointCodec",
+    "ImagePoseLifting",
+    "IntegralRegressionLabel",
+    "MSRAHeatmap",
+    "RegressionLabel",
+    "SimCCLabel",
+    "UDPHeatmap",
+    "VideoPoseLifting",
+]

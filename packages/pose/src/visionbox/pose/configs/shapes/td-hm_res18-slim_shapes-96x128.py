@@ -1,0 +1,110 @@
+# The VisionBox top-down heatmap demo: SimpleBaseline (deconvolution head, DARK decoding) on a
+# slim ResNet-18 (16 base channels) trained from scratch on VisionBox Shapes pose on a CPU.
+# Make the data first:
+#   python -c "from visionbox.core.datasets.shapes import make_shapes; \
+#              make_shapes('pose', 'data/shapes_pose')"
+# then
+#   python tools/pose/train.py <this config>
+#   python tools/pose/test.py <this config> work_dirs/<name>/iter_<max_iters>.pth
+_base_ = ["../_base_/default_runtime.py"]
+
+max_iters = 1200
+train_cfg = dict(
+    _delete_=True, type="IterBasedTrainLoop", max_iters=max_iters, val_interval=max_iters
+)
+val_cfg = dict(type="ValLoop")
+test_cfg = dict(type="TestLoop")
+optim_wrapper = dict(optimizer=dict(type="Adam", lr=2e-3))
+param_scheduler = [
+    dict(type="LinearLR", begin=0, end=100, start_factor=0.01, by_epoch=False),
+    dict(type="CosineAnnealingLR", begin=100, end=max_iters, eta_min=1e-5, by_epoch=False),
+]
+default_hooks = dict(
+    logger=dict(type="LoggerHook", interval=50, log_metric_by_epoch=False),
+    checkpoint=dict(type="CheckpointHook", by_epoch=False, interval=max_iters),
+)
+log_processor = dict(by_epoch=False)
+env_cfg = dict(dist_cfg=dict(backend="gloo"))
+randomness = dict(seed=0)
+
+codec = dict(
+    type="MSRAHeatmap", input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5, unbiased=True,
+    blur_kernel_size=7,
+)  # fmt: skip
+model = dict(
+    type="TopdownPoseEstimator",
+    data_preprocessor=dict(
+        type="PoseDataPreprocessor",
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+    ),
+    backbone=dict(type="ResNet", depth=18, base_channels=16, stem_channels=16),
+    head=dict(
+        type="HeatmapHead",
+        in_channels=128,
+        out_channels=11,
+        deconv_out_channels=(64, 64, 64),
+        deconv_kernel_sizes=(4, 4, 4),
+        loss=dict(type="KeypointMSELoss", use_target_weight=True),
+        decoder=codec,
+    ),
+    test_cfg=dict(flip_test=True, flip_mode="heatmap", shift_heatmap=True),
+)
+
+dataset_type = "CocoDataset"
+data_mode = "topdown"
+data_root = "data/shapes_pose/"
+metainfo = dict(from_file=data_root + "dataset_info.py")
+train_pipeline = [
+    dict(type="LoadImage"),
+    dict(type="GetBBoxCenterScale"),
+    dict(type="RandomFlip", direction="horizontal"),
+    dict(type="RandomBBoxTransform", scale_factor=(0.8, 1.2), rotate_factor=30.0),
+    dict(type="TopdownAffine", input_size=codec["input_size"]),
+    dict(type="GenerateTarget", encoder=codec),
+    dict(type="PackPoseInputs"),
+]
+val_pipeline = [
+    dict(type="LoadImage"),
+    dict(type="GetBBoxCenterScale"),
+    dict(type="TopdownAffine", input_size=codec["input_size"]),
+    dict(type="PackPoseInputs"),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    sampler=dict(type="InfiniteSampler", shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        metainfo=metainfo,
+        ann_file="annotations/keypoints_train.json",
+        data_prefix=dict(img="train/"),
+        pipeline=train_pipeline,
+    ),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    drop_last=False,
+    sampler=dict(type="DefaultSampler", shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        metainfo=metainfo,
+        ann_file="annotations/keypoints_val.json",
+        data_prefix=dict(img="val/"),
+        test_mode=True,
+        pipeline=val_pipeline,
+    ),
+)
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type="PCKAccuracy", thr=0.05),
+    dict(type="EPE"),
+    dict(type="CocoMetric", ann_file=data_root + "annotations/keypoints_val.json"),
+]
+test_evaluator = val_evaluator

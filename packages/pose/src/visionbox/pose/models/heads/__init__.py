@@ -1,0 +1,25 @@
+"""Pose heads: ``forward`` -> raw outputs, ``loss``, ``predict`` (decoded by the head's codec)."""
+
+from visionbox.core.models.base import BaseHead
+
+from .heatmap_head import HeatmapHead
+from .lifting_heads import TemporalRegressionHead, TrajectoryRegressionHead
+from .regression_head import RegressionHead, RLEHead
+from .simcc_head import SimCCHead
+from .utils import decode_batch, flip_coordinates, flip_heatmaps, flip_vectors
+from .vis_head import VisPredictHead
+
+__all__ = [
+    "BaseHead",
+    "HeatmapHead",
+    "RLEHead",
+    "RegressionHead",
+    "SimCCHead",
+    "TemporalRegressionHead",
+    "TrajectoryRegressionHead",
+    "VisPredictHead",
+    "decode_batch",
+    "flip_coordinates",
+    "flip_heatmaps",
+    "flip_vectors",
+]
