@@ -39,7 +39,7 @@ def main() -> None:
     run("tools/make_shapes.py", "--task", "segmentation", "--out", DATA_ROOT)
     run("tools/segmentation/train.py", config, "--work-dir", str(work_dir))
     checkpoint = (REPO / work_dir / "last_checkpoint").read_text().strip()
-    show_dir = "show"  # inside the work dir's run folder
+    show_dir = str(work_dir / "show")
     run(
         "tools/segmentation/test.py",
         config,
@@ -53,9 +53,7 @@ def main() -> None:
     print(f"\nVisionBox Shapes semantic segmentation, {time.time() - start:.0f} s on CPU:")
     for key, value in metrics.items():
         print(f"  {key}: {value}")
-    drawn = sorted((REPO / work_dir).glob(f"*/{show_dir}"))
-    if drawn:
-        print(f"Predictions drawn in {drawn[-1]}")
+    print(f"Predictions drawn in {REPO / show_dir}")
 
 
 if __name__ == "__main__":
