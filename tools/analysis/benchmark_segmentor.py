@@ -1,0 +1,190 @@
+"""Time VisionBox's PSPNet / DeepLabV3 / FCN R50-D8 inference against torchvision's segmentation
+models on CPU and print the ratios.
+
+Every model gets the same (1, 3, 512, 1024) input, random weights, the same thread count and
+19 classes. A VisionBox model runs ``EncoderDecoder.predict`` (logits resized to the input, then
+the argmax) as built from the shipped Cityscapes configs; torchvision's ``fcn_resnet50`` and
+``deeplabv3_resnet50`` (the same dilated ResNet-50 trunk, output stride 8) run ``forward`` plus the
+same argmax. Each repeat times the two models of a pair back to back, alternating which goes
+first; the medians are compared. PSPNet has no torchvision twin and is set beside
+``fcn_resnet50``.
+
+The mmseg heads do more arithmetic than torchvision's (FCN: three 3x3 convs of 512 channels
+against one; ASPP: 512 channels and a 3x3 bottleneck against 256 and a 1x1 projection), so the
+table prints each model's multiply-accumulates (counted on the conv layers during the warm-up
+run) and two ratios: ``time`` (VisionBox / torchvision) and ``time/MAC`` (the time per unit of
+work, i.e. how well each uses the CPU). Target: <= 1.0.
+
+    python tools/analysis/benchmark_segmentor.py --threads 2 --repeats 5
+    python tools/analysis/benchmark_segmentor.py --formats channels_last --grad-modes inference_mode
+
+Settings: ``--formats`` nchw / channels_last (both models converted), ``--grad-modes`` no_grad /
+inference_mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+from torchvision.models import segmentation as tv_seg
+
+from visionbox.core.engine import load_config
+from visionbox.segmentation.registry import MODELS
+
+CONFIGS = (
+    Path(__file__).resolve().parents[2] / "packages/segmentation/src/visionbox/segmentation/configs"
+)
+OURS = {
+    "FCN R50-D8": "fcn/fcn_r50-d8_4xb2-40k_cityscapes-512x1024.py",
+    "DeepLabV3 R50-D8": "deeplabv3/deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py",
+    "PSPNet R50-D8": "pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py",
+}
+PEER_OF = {
+    "FCN R50-D8": "fcn_resnet50",
+    "DeepLabV3 R50-D8": "deeplabv3_resnet50",
+    "PSPNet R50-D8": "fcn_resnet50",
+}
+GRAD_MODES: dict[str, Callable[[], AbstractContextManager]] = {
+    "no_grad": torch.no_grad,
+    "inference_mode": torch.inference_mode,
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for every model")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per model and setting")
+    parser.add_argument("--height", type=int, default=512)
+    parser.add_argument("--width", type=int, default=1024)
+    parser.add_argument(
+        "--models", nargs="+", default=list(OURS), choices=list(OURS), metavar="NAME"
+    )
+    parser.add_argument(
+        "--formats", nargs="+", default=["nchw", "channels_last"], choices=["nchw", "channels_last"]
+    )
+    parser.add_argument(
+        "--grad-modes", nargs="+", default=["inference_mode"], choices=list(GRAD_MODES)
+    )
+    return parser.parse_args()
+
+
+def build_ours(name: str) -> nn.Module:
+    cfg = load_config(str(CONFIGS / OURS[name]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyncBN -> BN in one process
+        return MODELS.build(cfg.model).eval()
+
+
+def build_peer(name: str) -> nn.Module:
+    builder = getattr(tv_seg, name)
+    return builder(weights=None, weights_backbone=None, num_classes=19, aux_loss=False).eval()
+
+
+def ours_fn(model: nn.Module, x: torch.Tensor, grad_mode: str) -> Callable[[], None]:
+    def run() -> None:
+        with GRAD_MODES[grad_mode]():
+            model.predict(x)
+
+    return run
+
+
+def peer_fn(model: nn.Module, x: torch.Tensor, grad_mode: str) -> Callable[[], None]:
+    def run() -> None:
+        with GRAD_MODES[grad_mode]():
+            model(x)["out"].argmax(dim=1, keepdim=True)
+
+    return run
+
+
+def count_macs(fn: Callable[[], None], model: nn.Module) -> int:
+    """Run ``fn`` once and return the multiply-accumulates of ``model``'s conv layers."""
+    total = 0
+
+    def hook(module: nn.Conv2d, _inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        kh, kw = module.kernel_size
+        total += output.numel() * (module.in_channels // module.groups) * kh * kw
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        fn()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return total
+
+
+def timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def compare(
+    ours: Callable[[], None], theirs: Callable[[], None], repeats: int
+) -> tuple[float, float]:
+    """Medians of alternating timed runs (the warm-up runs happened while counting MACs)."""
+    ours_times, their_times = [], []
+    for i in range(repeats):
+        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)
+        t_first, t_second = timed(first), timed(second)
+        ours_times.append(t_first if first is ours else t_second)
+        their_times.append(t_second if first is ours else t_first)
+    return statistics.median(ours_times), statistics.median(their_times)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    size = (args.height, args.width)
+    print(
+        f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
+        f"{torch.get_num_threads()} threads, input 1x3x{size[0]}x{size[1]}, 19 classes, "
+        f"random weights, {args.repeats} alternating runs, medians"
+    )
+    ours = {name: build_ours(name) for name in args.models}
+    peers = {name: build_peer(name) for name in sorted({PEER_OF[n] for n in args.models})}
+    for name, model in (*ours.items(), *peers.items()):
+        print(f"parameters: {name:<20}{sum(p.numel() for p in model.parameters()):>12,}")
+    header = (
+        f"{'format':<14}{'grad mode':<16}{'VisionBox':<18}{'GMAC':>7}{'s':>8}"
+        f"   {'torchvision':<20}{'GMAC':>7}{'s':>8}{'time':>7}{'time/MAC':>10}"
+    )
+    print(header)
+    for fmt in args.formats:
+        memory_format = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
+        x = torch.randn(1, 3, *size).contiguous(memory_format=memory_format)
+        for model in (*ours.values(), *peers.values()):
+            model.to(memory_format=memory_format)
+        for grad_mode in args.grad_modes:
+            peer_macs: dict[str, int] = {}
+            for name, model in ours.items():
+                peer_name = PEER_OF[name]
+                run_ours = ours_fn(model, x, grad_mode)
+                run_peer = peer_fn(peers[peer_name], x, grad_mode)
+                macs = count_macs(run_ours, model)
+                if peer_name not in peer_macs:
+                    peer_macs[peer_name] = count_macs(run_peer, peers[peer_name])
+                t_ours, t_peer = compare(run_ours, run_peer, args.repeats)
+                ratio = t_ours / t_peer
+                per_mac = ratio * peer_macs[peer_name] / macs
+                print(
+                    f"{fmt:<14}{grad_mode:<16}{name:<18}{macs / 1e9:>7.0f}{t_ours:>8.2f}"
+                    f"   {peer_name:<20}{peer_macs[peer_name] / 1e9:>7.0f}{t_peer:>8.2f}"
+                    f"{ratio:>7.2f}{per_mac:>10.2f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
