@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from visionbox.core.datasets.shapes import make_shapes
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tracking runs many tiny ops per frame; one intra-op thread avoids the synchronisation
+    cost of a thread pool on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

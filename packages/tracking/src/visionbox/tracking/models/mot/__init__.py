@@ -1,0 +1,8 @@
+"""Multi-object tracking models."""
+
+from .base import BaseMOTModel
+from .bytetrack import OCSORT, ByteTrack
+from .deep_sort import DeepSORT
+from .strongsort import StrongSORT
+
+__all__ = ["BaseMOTModel", "ByteTrack", "DeepSORT", "OCSORT", "StrongSORT"]
