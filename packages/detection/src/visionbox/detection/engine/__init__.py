@@ -1,1 +1,5 @@
-"""Hooks and loops of VisionBox object detection."""
+"""Hooks of VisionBox object detection."""
+
+from .visualization_hook import DetVisualizationHook
+
+__all__ = ["DetVisualizationHook"]

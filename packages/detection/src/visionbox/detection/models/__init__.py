@@ -1,1 +1,64 @@
-"""Models of VisionBox object detection."""
+"""Models of VisionBox object detection: detectors, dense and RoI heads, task utilities.
+
+Importing this package registers every component in ``visionbox.detection.registry``.
+"""
+
+from . import (
+    data_preprocessors,
+    dense_heads,
+    detectors,
+    layers,
+    roi_heads,
+    task_modules,
+)
+from .data_preprocessors import DetDataPreprocessor
+from .dense_heads import RPNHead
+from .detectors import FasterRCNN, MaskRCNN, TwoStageDetector
+from .roi_heads import (
+    BBoxHead,
+    ConvFCBBoxHead,
+    DoubleConvFCBBoxHead,
+    DoubleHeadRoIHead,
+    FCNMaskHead,
+    Shared2FCBBoxHead,
+    Shared4Conv1FCBBoxHead,
+    SingleRoIExtractor,
+    StandardRoIHead,
+)
+from .task_modules import (
+    AnchorGenerator,
+    BboxOverlaps2D,
+    DeltaXYWHBBoxCoder,
+    MaxIoUAssigner,
+    PseudoSampler,
+    RandomSampler,
+)
+
+__all__ = [
+    "AnchorGenerator",
+    "BBoxHead",
+    "BboxOverlaps2D",
+    "ConvFCBBoxHead",
+    "DeltaXYWHBBoxCoder",
+    "DetDataPreprocessor",
+    "DoubleConvFCBBoxHead",
+    "DoubleHeadRoIHead",
+    "FCNMaskHead",
+    "FasterRCNN",
+    "MaskRCNN",
+    "MaxIoUAssigner",
+    "PseudoSampler",
+    "RPNHead",
+    "RandomSampler",
+    "Shared2FCBBoxHead",
+    "Shared4Conv1FCBBoxHead",
+    "SingleRoIExtractor",
+    "StandardRoIHead",
+    "TwoStageDetector",
+    "data_preprocessors",
+    "dense_heads",
+    "detectors",
+    "layers",
+    "roi_heads",
+    "task_modules",
+]

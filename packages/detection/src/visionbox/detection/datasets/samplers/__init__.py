@@ -1,0 +1,5 @@
+"""Batch samplers of detection data loaders."""
+
+from .batch_sampler import AspectRatioBatchSampler
+
+__all__ = ["AspectRatioBatchSampler"]
