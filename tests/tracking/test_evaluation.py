@@ -34,13 +34,25 @@ def _load_tool(name):
 
 def _trackeval_reference(shapes_root, trackers_root, tracker):
     """TrackEval's own run in its standard MOTChallenge layout (BENCHMARK-SPLIT folders)."""
-    eval_cfg = dict(trackeval.Evaluator.get_default_eval_config(), USE_PARALLEL=False,
-                    PRINT_RESULTS=False, PRINT_CONFIG=False, OUTPUT_SUMMARY=False,
-                    OUTPUT_DETAILED=False, PLOT_CURVES=False, TIME_PROGRESS=False)  # fmt: skip
-    data_cfg = dict(trackeval.datasets.MotChallenge2DBox.get_default_dataset_config(),
-                    GT_FOLDER=str(shapes_root), TRACKERS_FOLDER=str(trackers_root),
-                    BENCHMARK="SHAPES", SPLIT_TO_EVAL="val", TRACKERS_TO_EVAL=[tracker],
-                    PRINT_CONFIG=False)  # fmt: skip
+    eval_cfg = dict(
+        trackeval.Evaluator.get_default_eval_config(),
+        USE_PARALLEL=False,
+        PRINT_RESULTS=False,
+        PRINT_CONFIG=False,
+        OUTPUT_SUMMARY=False,
+        OUTPUT_DETAILED=False,
+        PLOT_CURVES=False,
+        TIME_PROGRESS=False,
+    )
+    data_cfg = dict(
+        trackeval.datasets.MotChallenge2DBox.get_default_dataset_config(),
+        GT_FOLDER=str(shapes_root),
+        TRACKERS_FOLDER=str(trackers_root),
+        BENCHMARK="SHAPES",
+        SPLIT_TO_EVAL="val",
+        TRACKERS_TO_EVAL=[tracker],
+        PRINT_CONFIG=False,
+    )
     metrics = [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR(), trackeval.metrics.Identity()]
     out, _ = trackeval.Evaluator(eval_cfg).evaluate(
         [trackeval.datasets.MotChallenge2DBox(data_cfg)], metrics
@@ -57,8 +69,16 @@ def test_eval_mot_equals_trackeval_own_run(shapes_mot, tmp_path, capsys):
         noisy_results(gt, data / f"{seq}.txt", seed=i, swap_after=40)
     out_json = tmp_path / "metrics.json"
     tool = _load_tool("eval_mot")
-    tool.main([str(shapes_mot / "SHAPES-val"), str(data), "--out", str(out_json),
-               "--seqmap", str(shapes_mot / "seqmaps" / "SHAPES-val.txt")])  # fmt: skip
+    tool.main(
+        [
+            str(shapes_mot / "SHAPES-val"),
+            str(data),
+            "--out",
+            str(out_json),
+            "--seqmap",
+            str(shapes_mot / "seqmaps" / "SHAPES-val.txt"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert "COMBINED" in printed and "HOTA" in printed
     ours = json.loads(out_json.read_text())
@@ -93,9 +113,15 @@ def test_eval_mot_missing_file_names_its_path(shapes_mot, tmp_path):
 def _dataset(root, pipeline):
     init_default_scope("tracking")
     return DATASETS.build(
-        dict(type="MOTChallengeDataset", data_root=str(root), ann_file="seqmaps/SHAPES-val.txt",
-             data_prefix=dict(img_path="SHAPES-val"), pipeline=pipeline, test_mode=True)
-    )  # fmt: skip
+        dict(
+            type="MOTChallengeDataset",
+            data_root=str(root),
+            ann_file="seqmaps/SHAPES-val.txt",
+            data_prefix=dict(img_path="SHAPES-val"),
+            pipeline=pipeline,
+            test_mode=True,
+        )
+    )
 
 
 def test_metric_of_perfect_tracks_is_one_and_matches_files(shapes_mot, tmp_path):

@@ -85,9 +85,15 @@ MODELS_CFG = {
 def _dataset(root):
     init_default_scope("tracking")
     return DATASETS.build(
-        dict(type="MOTChallengeDataset", data_root=str(root), ann_file="seqmaps/SHAPES-val.txt",
-             data_prefix=dict(img_path="SHAPES-val"), pipeline=PIPELINE, test_mode=True)
-    )  # fmt: skip
+        dict(
+            type="MOTChallengeDataset",
+            data_root=str(root),
+            ann_file="seqmaps/SHAPES-val.txt",
+            data_prefix=dict(img_path="SHAPES-val"),
+            pipeline=PIPELINE,
+            test_mode=True,
+        )
+    )
 
 
 @pytest.mark.parametrize("name", sorted(MODELS_CFG))

@@ -123,11 +123,19 @@ class ReIDDataset(BaseVisionDataset):
             )
         self.triplet_sampler = triplet_sampler
         super().__init__(
-            ann_file=ann_file, metainfo=metainfo, data_root=data_root, data_prefix=data_prefix,
-            filter_cfg=filter_cfg, indices=indices, serialize_data=serialize_data,
-            pipeline=pipeline, test_mode=test_mode, lazy_init=lazy_init,
-            max_refetch=max_refetch, backend_args=backend_args,
-        )  # fmt: skip
+            ann_file=ann_file,
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            filter_cfg=filter_cfg,
+            indices=indices,
+            serialize_data=serialize_data,
+            pipeline=pipeline,
+            test_mode=test_mode,
+            lazy_init=lazy_init,
+            max_refetch=max_refetch,
+            backend_args=backend_args,
+        )
 
     def load_raw_list(self) -> list[Any]:
         with open(self.ann_file, encoding="utf-8") as f:

@@ -1,1 +1,5 @@
-"""Visualizers of VisionBox multi-object and single-object tracking."""
+"""Visualization of tracking results."""
+
+from .track_local_visualizer import TrackLocalVisualizer
+
+__all__ = ["TrackLocalVisualizer"]

@@ -42,11 +42,19 @@ class TrackDataPreprocessor(BatchImgDataPreprocessor):
         batch_augments: list[dict] | None = None,
     ) -> None:
         super().__init__(
-            mean=mean, std=std, pad_size_divisor=pad_size_divisor, pad_value=pad_value,
-            bgr_to_rgb=bgr_to_rgb, rgb_to_bgr=rgb_to_bgr, non_blocking=non_blocking,
-            pad_mask=pad_mask, mask_pad_value=mask_pad_value, pad_seg=pad_seg,
-            seg_pad_value=seg_pad_value, batch_augments=batch_augments,
-        )  # fmt: skip
+            mean=mean,
+            std=std,
+            pad_size_divisor=pad_size_divisor,
+            pad_value=pad_value,
+            bgr_to_rgb=bgr_to_rgb,
+            rgb_to_bgr=rgb_to_bgr,
+            non_blocking=non_blocking,
+            pad_mask=pad_mask,
+            mask_pad_value=mask_pad_value,
+            pad_seg=pad_seg,
+            seg_pad_value=seg_pad_value,
+            batch_augments=batch_augments,
+        )
 
     def forward(self, data: dict, training: bool = False) -> dict:
         clips = data["inputs"]

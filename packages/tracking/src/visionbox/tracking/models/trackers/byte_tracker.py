@@ -131,16 +131,24 @@ class ByteTracker(BaseTracker):
             # 1. confirmed tracks x high-score detections
             hi = np.nonzero(high)[0]
             matched = self._match(
-                confirmed, bboxes[hi], labels[hi], scores[hi],
-                self.weight_iou_with_det_scores, self.match_iou_thrs["high"],
-            )  # fmt: skip
+                confirmed,
+                bboxes[hi],
+                labels[hi],
+                scores[hi],
+                self.weight_iou_with_det_scores,
+                self.match_iou_thrs["high"],
+            )
             ids[hi[matched >= 0]] = self._ids[matched[matched >= 0]]
             # 2. tentative tracks x remaining high-score detections
             rest = hi[matched < 0]
             matched_t = self._match(
-                rows_all[tentative], bboxes[rest], labels[rest], scores[rest],
-                self.weight_iou_with_det_scores, self.match_iou_thrs["tentative"],
-            )  # fmt: skip
+                rows_all[tentative],
+                bboxes[rest],
+                labels[rest],
+                scores[rest],
+                self.weight_iou_with_det_scores,
+                self.match_iou_thrs["tentative"],
+            )
             ids[rest[matched_t >= 0]] = self._ids[matched_t[matched_t >= 0]]
             # 3. confirmed tracks seen last frame and still unmatched x low-score detections
             taken = np.zeros(len(self._ids), bool)

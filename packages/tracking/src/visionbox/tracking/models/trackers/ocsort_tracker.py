@@ -135,9 +135,12 @@ class OCSORTTracker(BaseTracker):
         st = self._state
         track_bboxes = bbox_cxcyah_to_xyxy(st["mean"][rows, :4])
         cost = iou_cost(
-            track_bboxes, self._items["labels"][rows], bboxes, labels,
+            track_bboxes,
+            self._items["labels"][rows],
+            bboxes,
+            labels,
             scores if self.weight_iou_with_det_scores else None,
-        )  # fmt: skip
+        )
         past = st["obs"][rows, -1]
         past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
         to_det = _directions(past[:, None, :], bboxes[None, :, :])  # (T, N, 2)
@@ -160,9 +163,12 @@ class OCSORTTracker(BaseTracker):
         self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
     ) -> np.ndarray:
         return iou_cost(
-            self._state["last_obs"][rows], self._items["labels"][rows], bboxes, labels,
+            self._state["last_obs"][rows],
+            self._items["labels"][rows],
+            bboxes,
+            labels,
             scores if self.weight_iou_with_det_scores else None,
-        )  # fmt: skip
+        )
 
     def track(
         self,

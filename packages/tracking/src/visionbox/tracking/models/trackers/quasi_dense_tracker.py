@@ -161,9 +161,13 @@ class QuasiDenseTracker(BaseTracker):
         ids[new] = self.new_ids(int(new.sum()))
         tracked = ids > -1
         self.update(
-            ids=ids[tracked], bboxes=bboxes[tracked], scores=scores[tracked],
-            labels=labels[tracked], embeds=embeds[tracked], frame_ids=frame_id,
-        )  # fmt: skip
+            ids=ids[tracked],
+            bboxes=bboxes[tracked],
+            scores=scores[tracked],
+            labels=labels[tracked],
+            embeds=embeds[tracked],
+            frame_ids=frame_id,
+        )
         back = ids == -1
         self.backdrops.insert(
             0, dict(embeds=embeds[back], labels=labels[back], bboxes=bboxes[back])
