@@ -74,3 +74,13 @@ def test_missing_seqinfo_names_its_path(shapes_mot, tmp_path):
     (tmp_path / "seqmaps" / "SHAPES-val.txt").write_text("name\nBROKEN\n")
     with pytest.raises(FileNotFoundError, match="seqinfo.ini"):
         build(tmp_path, test_mode=True)
+
+
+def test_half_split_counts_frames_from_zero(shapes_mot):
+    ds = build(shapes_mot, test_mode=True, frame_range=(0.5, 1.0))
+    assert len(ds) == 80
+    info = ds.get_data_info(0)
+    assert info["frame_id"] == 0 and info["ori_frame_id"] == 40
+    assert info["img_path"].endswith("000041.jpg")
+    with pytest.raises(ValueError, match="frame_range"):
+        build(shapes_mot, test_mode=True, frame_range=(0.5, 0.5))

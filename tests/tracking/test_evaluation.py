@@ -110,11 +110,12 @@ def test_eval_mot_missing_file_names_its_path(shapes_mot, tmp_path):
         _load_tool("eval_mot").main([str(shapes_mot / "SHAPES-val"), str(tmp_path)])
 
 
-def _dataset(root, pipeline):
+def _dataset(root, pipeline, frame_range=(0.0, 1.0)):
     init_default_scope("tracking")
     return DATASETS.build(
         dict(
             type="MOTChallengeDataset",
+            frame_range=frame_range,
             data_root=str(root),
             ann_file="seqmaps/SHAPES-val.txt",
             data_prefix=dict(img_path="SHAPES-val"),

@@ -16,6 +16,10 @@ Ground truth follows the MOTChallenge conventions (as TrackEval and mmdetection'
 of the classes in ``IGNORE_CLASSES`` (person on vehicle, static person, distractor, reflection,
 ...) or with ``conf == 0`` are ignored instances; non-person classes (vehicles, ...) are dropped;
 rows with visibility below ``visibility_thr`` are dropped.
+
+``frame_range`` keeps a fraction of every sequence, as mmdetection's MOT17 "half-train"
+((0, 0.5)) and "half-val" ((0.5, 1)) splits; ``frame_id`` then counts from 0 within the kept
+frames (a tracker restarts there) and ``ori_frame_id`` is the frame's index in the sequence.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class MOTChallengeDataset(BaseVisionDataset):
 
     Args:
         visibility_thr: Ground-truth rows with a visibility below it are dropped.
+        frame_range: (start, end) fractions of each sequence's frames to keep.
         load_as_video: Kept for mmdetection configs; the data is always video-level.
         ann_file, metainfo, data_root, data_prefix, filter_cfg, indices, serialize_data,
         pipeline, test_mode, lazy_init, max_refetch, backend_args: As in
@@ -66,6 +71,7 @@ class MOTChallengeDataset(BaseVisionDataset):
     def __init__(
         self,
         visibility_thr: float = -1.0,
+        frame_range: tuple[float, float] = (0.0, 1.0),
         load_as_video: bool = True,
         ann_file: str | None = "",
         metainfo: Mapping | None = None,
@@ -81,6 +87,10 @@ class MOTChallengeDataset(BaseVisionDataset):
         backend_args: dict | None = None,
     ) -> None:
         self.visibility_thr = float(visibility_thr)
+        lo, hi = (float(v) for v in frame_range)
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(f"frame_range must satisfy 0 <= start < end <= 1, got {frame_range}")
+        self.frame_range = (lo, hi)
         self.load_as_video = bool(load_as_video)
         self._frame_index: np.ndarray = np.zeros((0, 2), np.int64)
         super().__init__(
@@ -136,8 +146,10 @@ class MOTChallengeDataset(BaseVisionDataset):
         order = np.argsort(frames, kind="stable")
         rows, frames, ignore = rows[order], frames[order], ignore[order]
         bounds = np.searchsorted(frames, np.arange(1, length + 2))
+        first = int(round(self.frame_range[0] * length))
+        last = max(int(round(self.frame_range[1] * length)), first + 1)
         images = []
-        for f in range(length):
+        for f in range(first, last):
             r = slice(bounds[f], bounds[f + 1])
             instances = [
                 dict(
@@ -155,9 +167,10 @@ class MOTChallengeDataset(BaseVisionDataset):
                     img_path=os.path.join(seq_dir, im_dir, f"{f + 1:06d}{im_ext}"),
                     height=info["imHeight"],
                     width=info["imWidth"],
-                    frame_id=f,
+                    frame_id=f - first,
+                    ori_frame_id=f,
                     video_id=video_id,
-                    video_length=length,
+                    video_length=last - first,
                     instances=instances,
                 )
             )

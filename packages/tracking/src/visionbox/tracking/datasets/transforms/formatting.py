@@ -19,6 +19,7 @@ _META_KEYS = (
     "flip",
     "flip_direction",
     "frame_id",
+    "ori_frame_id",
     "video_id",
     "video_name",
     "video_length",

@@ -3,8 +3,9 @@ Identity (IDF1) of tracking results through TrackEval.
 
 Predictions are gathered frame by frame from ``pred_track_instances`` and written as
 MOTChallenge txt files (``frame,id,x,y,w,h,score,-1,-1,-1``, 1-based frames); the ground truth is
-the sequence's own ``gt/gt.txt`` next to the frames (``img_path`` = ``<seq>/<imDir>/<frame>``), so
-the numbers are TrackEval's on the original files.
+the sequence's own ``gt/gt.txt`` next to the frames (``img_path`` = ``<seq>/<imDir>/<frame>``),
+restricted to the evaluated frames (for half splits), so the numbers are TrackEval's on the
+original files.
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ def write_mot_results(path: str, rows: np.ndarray) -> None:
                 f"{int(frame)},{int(tid)},{x1:.3f},{y1:.3f},{x2 - x1:.3f},{y2 - y1:.3f},"
                 f"{score:.4f},-1,-1,-1\n"
             )
+
+
+def _write_gt(seq_dir: str, out_dir: str, frames: set[int]) -> None:
+    """Copy a sequence's ``gt.txt`` (only the evaluated frames) and ``seqinfo.ini``."""
+    os.makedirs(os.path.join(out_dir, "gt"), exist_ok=True)
+    src = os.path.join(seq_dir, "gt", "gt.txt")
+    if not os.path.isfile(src):
+        raise FileNotFoundError(f"ground truth not found: {src!r}")
+    with open(src, encoding="utf-8") as f, open(os.path.join(out_dir, "gt", "gt.txt"), "w") as g:
+        g.writelines(
+            line for line in f if line.strip() and int(float(line.split(",")[0])) in frames
+        )
+    shutil.copyfile(os.path.join(seq_dir, "seqinfo.ini"), os.path.join(out_dir, "seqinfo.ini"))
 
 
 @METRICS.register_module()
@@ -104,7 +118,7 @@ class MOTChallengeMetric(BaseMetric):
         meta = frame.metainfo if hasattr(frame, "metainfo") else frame["metainfo"]
         pred = frame.pred_track_instances
         bboxes = pred.bboxes.detach().cpu().numpy().reshape(-1, 4)
-        frame_no = np.full(len(bboxes), int(meta["frame_id"]) + 1)
+        frame_no = np.full(len(bboxes), int(meta.get("ori_frame_id", meta["frame_id"])) + 1)
         rows = np.column_stack(
             [
                 frame_no,
@@ -116,6 +130,7 @@ class MOTChallengeMetric(BaseMetric):
         img_path = meta["img_path"]
         return dict(
             seq_dir=os.path.dirname(os.path.dirname(os.path.abspath(img_path))),
+            frame=int(meta.get("ori_frame_id", meta["frame_id"])) + 1,
             video_name=meta.get("video_name")
             or os.path.basename(os.path.dirname(os.path.dirname(img_path))),
             rows=rows,
@@ -124,9 +139,11 @@ class MOTChallengeMetric(BaseMetric):
     def compute_metrics(self, results: list[dict]) -> dict[str, float]:
         per_seq: dict[str, list[np.ndarray]] = defaultdict(list)
         seq_dirs: dict[str, str] = {}
+        seen: dict[str, set[int]] = defaultdict(set)
         for res in results:
             per_seq[res["video_name"]].append(res["rows"])
             seq_dirs[res["video_name"]] = res["seq_dir"]
+            seen[res["video_name"]].add(res["frame"])
         work = tempfile.mkdtemp()
         try:
             res_dir = self.outfile_prefix or os.path.join(work, "results")
@@ -137,7 +154,7 @@ class MOTChallengeMetric(BaseMetric):
                 for method in self.postprocess_tracklet_methods:
                     rows = method(rows)
                 write_mot_results(os.path.join(res_dir, f"{seq}.txt"), rows)
-                os.symlink(seq_dirs[seq], os.path.join(gt_dir, seq))
+                _write_gt(seq_dirs[seq], os.path.join(gt_dir, seq), seen[seq])
             if self.format_only:
                 return {}
             summary = evaluate_mot_files(
