@@ -16,6 +16,8 @@ CFG = dict(
     default_scope="segmentation",
     model=dict(
         type="EncoderDecoder",
+        # Both would be refused together (and neither file exists): init_model drops them.
+        pretrained="no/such/weights.pth",
         data_preprocessor=dict(
             type="SegDataPreProcessor", mean=MEAN, std=STD, bgr_to_rgb=True, size_divisor=8
         ),
@@ -62,6 +64,7 @@ def model():
 def test_init_model_drops_training_settings_and_sets_metainfo(model):
     assert not model.training
     assert model.cfg.model.train_cfg is None and model.cfg.model.backbone.init_cfg is None
+    assert model.cfg.model.pretrained is None
     # No checkpoint: the dataset with 19 classes (Cityscapes) names the classes.
     assert len(model.dataset_meta["classes"]) == 19
     assert model.dataset_meta["classes"][0] == "road"

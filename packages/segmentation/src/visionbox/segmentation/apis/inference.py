@@ -91,7 +91,8 @@ def init_model(
     """
     config = _read_config(config, cfg_options)
     model_cfg = config.model
-    model_cfg.pretrained = None
+    if "pretrained" in model_cfg:
+        model_cfg.pretrained = None
     model_cfg.train_cfg = None
     backbone = model_cfg.get("backbone")
     if isinstance(backbone, dict) and "init_cfg" in backbone:
