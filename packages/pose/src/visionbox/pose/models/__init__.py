@@ -6,6 +6,7 @@ from . import backbones, heads, losses, pose_estimators
 from .backbones import TCN, HRNet, ResNet, ResNetV1d
 from .data_preprocessor import PoseDataPreprocessor
 from .heads import (
+    AssociativeEmbeddingHead,
     HeatmapHead,
     RegressionHead,
     RLEHead,
@@ -15,6 +16,7 @@ from .heads import (
     VisPredictHead,
 )
 from .losses import (
+    AssociativeEmbeddingLoss,
     BCELoss,
     KeypointMSELoss,
     KeypointOHKMMSELoss,
@@ -25,9 +27,12 @@ from .losses import (
     SmoothL1Loss,
 )
 from .necks import GlobalAveragePooling
-from .pose_estimators import TopdownPoseEstimator
+from .pose_estimators import BottomupPoseEstimator, PoseLifter, TopdownPoseEstimator
 
 __all__ = [
+    "AssociativeEmbeddingHead",
+    "AssociativeEmbeddingLoss",
+    "BottomupPoseEstimator",
     "BCELoss",
     "GlobalAveragePooling",
     "HRNet",
@@ -38,6 +43,7 @@ __all__ = [
     "MPJPELoss",
     "MSELoss",
     "PoseDataPreprocessor",
+    "PoseLifter",
     "RLEHead",
     "RLELoss",
     "RegressionHead",

@@ -1,5 +1,6 @@
 """Pose transforms (mmpose 1.x names and keys)."""
 
+from .bottomup import BottomupRandomAffine, BottomupResize
 from .common import (
     GenerateTarget,
     GetBBoxCenterScale,
@@ -9,14 +10,18 @@ from .common import (
 )
 from .formatting import PackPoseInputs
 from .loading import LoadImage
+from .pose3d import RandomFlipAroundRoot
 from .topdown import TopdownAffine
 
 __all__ = [
+    "BottomupRandomAffine",
+    "BottomupResize",
     "GenerateTarget",
     "GetBBoxCenterScale",
     "LoadImage",
     "PackPoseInputs",
     "RandomBBoxTransform",
+    "RandomFlipAroundRoot",
     "RandomFlip",
     "RandomHalfBody",
     "TopdownAffine",

@@ -98,11 +98,14 @@ class PackPoseInputs(BaseTransform):
             raise KeyError("PackPoseInputs needs 'img' or (for lifting) 'keypoint_labels'.")
         sample = PoseDataSample()
         gt = InstanceData()
+        lifting = "lifting_target" in results and "img" not in results
         for key, name in _INSTANCES.items():
             if key in results and results[key] is not None:
                 value = _tensor(np.asarray(results[key]))
                 if key in ("lifting_target", "lifting_target_visible") and value.dim() in (1, 2):
                     value = value.unsqueeze(0)
+                elif lifting and key in ("keypoints", "keypoints_visible"):
+                    value = value.unsqueeze(0)  # (1, T, K[, 2]): one instance seen over T frames
                 gt.set_field(value, name)
         if self.pack_transformed and "transformed_keypoints" in results:
             gt.set_field(_tensor(results["transformed_keypoints"]), "transformed_keypoints")

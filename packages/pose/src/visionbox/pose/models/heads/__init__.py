@@ -2,6 +2,7 @@
 
 from visionbox.core.models.base import BaseHead
 
+from .ae_head import AssociativeEmbeddingHead
 from .heatmap_head import HeatmapHead
 from .lifting_heads import TemporalRegressionHead, TrajectoryRegressionHead
 from .regression_head import RegressionHead, RLEHead
@@ -10,6 +11,7 @@ from .utils import decode_batch, flip_coordinates, flip_heatmaps, flip_vectors
 from .vis_head import VisPredictHead
 
 __all__ = [
+    "AssociativeEmbeddingHead",
     "BaseHead",
     "HeatmapHead",
     "RLEHead",

@@ -23,7 +23,7 @@ from ...registry import MODELS
 from ..builder import build_module
 from .utils import build_decoder, decode_batch, flip_heatmaps, gather_labels, to_numpy
 
-__all__ = ["HeatmapHead", "make_conv_layers", "make_deconv_layers"]
+__all__ = ["HeatmapHead", "build_heatmap_layers", "make_conv_layers", "make_deconv_layers"]
 
 _DECONV_PADDING = {4: (1, 0), 3: (1, 1), 2: (0, 0)}
 
@@ -81,6 +81,38 @@ def _check_pairs(name: str, channels: Sequence[int] | None, kernels: Sequence[in
         )
 
 
+def build_heatmap_layers(
+    module: nn.Module,
+    in_channels: int,
+    out_channels: int,
+    deconv_out_channels: Sequence[int] | None,
+    deconv_kernel_sizes: Sequence[int] | None,
+    conv_out_channels: Sequence[int] | None,
+    conv_kernel_sizes: Sequence[int] | None,
+    final_layer: dict | None,
+) -> None:
+    """Set ``deconv_layers``, ``conv_layers`` and ``final_layer`` on ``module`` (identities where
+    a part is absent), as mmpose's heatmap heads name them."""
+    _check_pairs("deconv", deconv_out_channels, deconv_kernel_sizes)
+    _check_pairs("conv", conv_out_channels, conv_kernel_sizes)
+    channels = in_channels
+    module.deconv_layers = nn.Identity()
+    if deconv_out_channels:
+        module.deconv_layers = make_deconv_layers(
+            channels, deconv_out_channels, deconv_kernel_sizes or ()
+        )
+        channels = deconv_out_channels[-1]
+    module.conv_layers = nn.Identity()
+    if conv_out_channels:
+        module.conv_layers = make_conv_layers(channels, conv_out_channels, conv_kernel_sizes or ())
+        channels = conv_out_channels[-1]
+    module.final_layer = nn.Identity()
+    if final_layer is not None:
+        cfg = dict(type="Conv2d", in_channels=channels, out_channels=out_channels, kernel_size=1)
+        cfg.update(final_layer)
+        module.final_layer = build_conv_layer(cfg)
+
+
 @MODELS.register_module()
 class HeatmapHead(BaseHead):
     """Top-down heatmap head.
@@ -119,35 +151,14 @@ class HeatmapHead(BaseHead):
         super().__init__(init_cfg=init_cfg)
         if not isinstance(in_channels, int):
             raise TypeError(f"HeatmapHead takes one in_channels value; got {in_channels!r}.")
-        _check_pairs("deconv", deconv_out_channels, deconv_kernel_sizes)
-        _check_pairs("conv", conv_out_channels, conv_kernel_sizes)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.loss_module = build_module(loss)
         self.decoder = build_decoder(decoder)
-        channels = in_channels
-        if deconv_out_channels:
-            self.deconv_layers: nn.Module = make_deconv_layers(
-                channels, deconv_out_channels, deconv_kernel_sizes or ()
-            )
-            channels = deconv_out_channels[-1]
-        else:
-            self.deconv_layers = nn.Identity()
-        if conv_out_channels:
-            self.conv_layers: nn.Module = make_conv_layers(
-                channels, conv_out_channels, conv_kernel_sizes or ()
-            )
-            channels = conv_out_channels[-1]
-        else:
-            self.conv_layers = nn.Identity()
-        if final_layer is not None:
-            cfg = dict(
-                type="Conv2d", in_channels=channels, out_channels=out_channels, kernel_size=1
-            )
-            cfg.update(final_layer)
-            self.final_layer: nn.Module = build_conv_layer(cfg)
-        else:
-            self.final_layer = nn.Identity()
+        build_heatmap_layers(
+            self, in_channels, out_channels, deconv_out_channels, deconv_kernel_sizes,
+            conv_out_channels, conv_kernel_sizes, final_layer,
+        )  # fmt: skip
 
     def forward(self, feats: tuple[Tensor, ...]) -> Tensor:
         """Last map (B, C, h, w) -> heatmaps (B, K, H, W)."""

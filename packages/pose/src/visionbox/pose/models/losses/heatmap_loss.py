@@ -61,6 +61,11 @@ class KeypointMSELoss(nn.Module):
     ) -> Tensor:
         """Args: output/target (N, K, H, W); target_weights (N, K) or (N, K, H, W); mask
         (N, 1 or K, H, W) pixels to count."""
+        if output.shape != target.shape:
+            raise ValueError(
+                f"KeypointMSELoss: output {tuple(output.shape)} and target "
+                f"{tuple(target.shape)} differ (check the codec's heatmap_size)."
+            )
         full_mask = None
         if self.use_target_weight:
             if target_weights is None:
