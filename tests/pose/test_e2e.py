@@ -10,15 +10,47 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
+from mmengine.structures import InstanceData
 
 from visionbox.core.datasets.shapes import make_shapes
 from visionbox.core.engine import load_config, test, train
+from visionbox.core.models import BaseTaskModel
+from visionbox.core.registry import MODELS as CORE_MODELS
+from visionbox.pose.apis import detect_bboxes, inference_topdown, init_model
 
 ROOT = osp.join(osp.dirname(__file__), "..", "..")
 DEMO = osp.join(
     ROOT, "packages/pose/src/visionbox/pose/configs/shapes/td-hm_res18-slim_shapes-96x128.py"
 )
+
+
+@CORE_MODELS.register_module()
+class FixedBoxDetector(BaseTaskModel):
+    """A stand-in detector named by a core config: the boxes of the Shapes annotations."""
+
+    def __init__(self, boxes: list, data_preprocessor: dict | None = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor)
+        self.boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+        self.dummy = torch.nn.Linear(1, 1)
+
+    def predict(self, inputs, data_samples):
+        n = len(self.boxes)
+        for sample in data_samples:
+            sample.pred_instances = InstanceData(
+                bboxes=self.boxes,
+                scores=torch.full((n,), 0.9),
+                labels=torch.zeros(n, dtype=torch.long),
+            )
+        return data_samples
+
+    def loss(self, inputs, data_samples):
+        return {}
+
+    def _forward(self, inputs, data_samples=None):
+        return inputs
 
 
 def _point_at(cfg, data_root: str) -> None:
@@ -55,6 +87,62 @@ def test_short_topdown_train_and_test_on_tiny_shapes(tmp_path):
     with open(osp.join(work_dir, "metrics.json")) as f:
         assert json.load(f)["PCK"] == pytest.approx(metrics["PCK"])
     assert any(name.endswith(".png") for name in os.listdir(tmp_path / "show"))
+    _check_inference(cfg, checkpoint, data_root, tmp_path)
+
+
+def _check_inference(cfg, checkpoint: str, data_root: str, tmp_path) -> None:
+    """The APIs and the demo tool on the trained checkpoint, with a detector from a config."""
+    with open(osp.join(data_root, "annotations/keypoints_val.json")) as f:
+        coco = json.load(f)
+    image = osp.join(data_root, "val", coco["images"][0]["file_name"])
+    boxes = [
+        [a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
+        for a in coco["annotations"]
+        if a["image_id"] == coco["images"][0]["id"]
+    ]
+    model = init_model(cfg, checkpoint)
+    samples = inference_topdown(model, image, np.array(boxes))
+    assert len(samples) == len(boxes)
+    assert samples[0].pred_instances.keypoints.shape == (1, 11, 2)
+    whole = inference_topdown(model, image)
+    assert len(whole) == 1
+    det_cfg = osp.join(str(tmp_path), "fixed_detector.py")
+    with open(det_cfg, "w") as f:
+        f.write(
+            "default_scope = 'core'\n"
+            f"model = dict(type='FixedBoxDetector', boxes={boxes!r})\n"
+            "test_dataloader = dict(dataset=dict(pipeline=[dict(type='LoadImageFromFile'), "
+            "dict(type='PackInputs')]))\n"
+        )
+    detector = init_model(det_cfg)
+    found = detect_bboxes(detector, image, cat_id=0, score_thr=0.3)
+    np.testing.assert_allclose(found[:, :4], np.array(boxes, np.float32))
+    tool = osp.join(ROOT, "tools", "pose", "demo_topdown.py")
+    out = str(tmp_path / "demo")
+    import runpy
+
+    cfg.dump(str(tmp_path / "pose_cfg.py"))
+    argv = [
+        tool,
+        det_cfg,
+        "none",
+        str(tmp_path / "pose_cfg.py"),
+        checkpoint,
+        "--input",
+        image,
+        "--output-root",
+        out,
+    ]
+    old = sys.argv
+    try:
+        sys.argv = argv
+        runpy.run_path(tool, run_name="__main__")
+    finally:
+        sys.argv = old
+    stem = osp.splitext(osp.basename(image))[0]
+    with open(osp.join(out, f"{stem}.json")) as f:
+        assert len(json.load(f)["keypoints"]) == len(boxes)
+    assert osp.isfile(osp.join(out, f"{stem}.png"))
 
 
 @pytest.mark.slow
