@@ -103,14 +103,16 @@ def inference_detector(
     if not imgs:
         raise ValueError("inference_detector got no images")
     cfg = model.cfg
-    from_array = isinstance(imgs[0], np.ndarray)
-    pipeline = build_test_pipeline(cfg, from_array)
+    pipelines: dict[bool, Compose] = {}
     results = []
     for i, img in enumerate(imgs):
-        if isinstance(img, str) and not os.path.isfile(img):
+        from_array = isinstance(img, np.ndarray)
+        if not from_array and not os.path.isfile(img):
             raise FileNotFoundError(f"Image file not found: {img}")
+        if from_array not in pipelines:
+            pipelines[from_array] = build_test_pipeline(cfg, from_array)
         data = dict(img=img, img_id=i) if from_array else dict(img_path=img, img_id=i)
-        data = pipeline(data)
+        data = pipelines[from_array](data)
         data["inputs"] = [data["inputs"]]
         data["data_samples"] = [data["data_samples"]]
         results.extend(model.test_step(data))

@@ -107,10 +107,14 @@ class CocoDataset(BaseVisionDataset):
         classes = list(self.metainfo.get("classes") or by_name)
         missing = [c for c in classes if c not in by_name]
         if missing:
-            hints = "".join(did_you_mean(str(m), list(by_name)) for m in missing)
+            hints = "".join(did_you_mean(str(m), list(by_name)) for m in missing[:5])
+            shown = (
+                missing if len(missing) <= 10 else [*missing[:10], f"... ({len(missing)} in all)"]
+            )
             raise ValueError(
-                f"{type(self).__name__}: the classes {missing} of metainfo are not categories of "
-                f"{self.ann_file} (its categories: {sorted(by_name)}).{hints}"
+                f"{type(self).__name__}: the classes {shown} of metainfo are not categories of "
+                f"{self.ann_file} (its categories: {sorted(by_name)}).{hints} Set "
+                "metainfo=dict(classes=(...)) to the dataset's class names."
             )
         return [by_name[c] for c in classes]
 
@@ -185,12 +189,18 @@ class CocoDataset(BaseVisionDataset):
         ids_in_cat: set = set()
         for cat_id in self.cat_ids:
             ids_in_cat |= self.cat_img_map.get(cat_id, set())
-        return [
+        kept = [
             info
             for info in self.data_list
             if not (filter_empty_gt and info["img_id"] not in ids_in_cat)
             and min(info["width"], info["height"]) >= min_size
         ]
+        if self.data_list and not kept:
+            raise ValueError(
+                f"{type(self).__name__}: filter_cfg={dict(self.filter_cfg)} removes all "
+                f"{len(self.data_list)} images of {self.ann_file}."
+            )
+        return kept
 
     def get_cat_ids(self, idx: int) -> list[int]:
         """Labels of the instances of sample ``idx``."""
