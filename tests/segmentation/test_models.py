@@ -250,7 +250,9 @@ def test_dilated_resnet_is_cores_with_contract_dilation_and_multi_grid():
     assert [o.shape[-1] for o in out] == [8, 4, 4, 4]
 
 
-def test_syncbn_config_builds_in_one_process_as_bn_with_a_warning():
+def test_syncbn_config_builds_in_one_process_as_bn_with_a_warning(monkeypatch):
+    # The fallback warns once per process: forget an earlier test's warning.
+    monkeypatch.setattr("visionbox.core.models.layers.norm._warned_sync_bn", False)
     head = dict(HEADS["FCNHead"], norm_cfg=dict(type="SyncBN", requires_grad=True))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
