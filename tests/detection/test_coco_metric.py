@@ -12,6 +12,7 @@ import torch
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+
 from visionbox.detection.registry import METRICS
 
 CLASSES = ("a", "b", "c")

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+
 from visionbox.core.datasets.shapes import rle_encode
 from visionbox.core.structures import BitmapMasks, PolygonMasks
 from visionbox.detection.registry import DATASETS, TRANSFORMS
@@ -140,6 +141,7 @@ def test_load_annotations_needs_instances():
 
 def test_aspect_ratio_batch_sampler(tmp_path):
     from mmengine.dataset import DefaultSampler
+
     from visionbox.detection.registry import DATA_SAMPLERS
 
     _coco(tmp_path)

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from visionbox.core.datasets.shapes import make_shapes
 from visionbox.core.engine import test as run_test
 from visionbox.core.engine import train as run_train

@@ -12,6 +12,7 @@ import argparse
 import os
 
 import cv2
+
 from visionbox.detection.apis import inference_detector, init_detector
 from visionbox.detection.visualization import DetLocalVisualizer
 
