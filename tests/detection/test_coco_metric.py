@@ -86,8 +86,12 @@ def _reference(gt_path, samples, iou_type, use_cats=True):
             p = s["pred_instances"]
             for i in range(len(p["labels"])):
                 x1, y1, x2, y2 = p["bboxes"][i].tolist()
-                det = dict(image_id=s["img_id"], category_id=(int(p["labels"][i]) + 1) * 10,
-                           score=float(p["scores"][i]), bbox=[x1, y1, x2 - x1, y2 - y1])  # fmt: skip
+                det = dict(
+                    image_id=s["img_id"],
+                    category_id=(int(p["labels"][i]) + 1) * 10,
+                    score=float(p["scores"][i]),
+                    bbox=[x1, y1, x2 - x1, y2 - y1],
+                )
                 if iou_type == "segm":
                     rle = mask_utils.encode(
                         np.asfortranarray(p["masks"][i].numpy().astype(np.uint8))
