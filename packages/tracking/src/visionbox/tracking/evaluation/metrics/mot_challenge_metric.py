@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
+from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import METRICS, TASK_UTILS
 
@@ -109,14 +110,22 @@ class MOTChallengeMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         for sample in data_samples:
-            frames = getattr(sample, "video_data_samples", [sample])
+            # mmengine's Evaluator hands over ``to_dict()`` copies of the data samples
+            if isinstance(sample, dict):
+                frames = sample.get("video_data_samples", [sample])
+            else:
+                frames = getattr(sample, "video_data_samples", [sample])
             for frame in frames:
                 self.results.append(self._frame_result(frame))
 
     @staticmethod
     def _frame_result(frame: Any) -> dict:
-        meta = frame.metainfo if hasattr(frame, "metainfo") else frame["metainfo"]
-        pred = frame.pred_track_instances
+        if isinstance(frame, dict):
+            meta, pred = frame, frame["pred_track_instances"]
+        else:
+            meta, pred = frame.metainfo, frame.pred_track_instances
+        if isinstance(pred, dict):
+            pred = InstanceData(**pred)
         bboxes = pred.bboxes.detach().cpu().numpy().reshape(-1, 4)
         frame_no = np.full(len(bboxes), int(meta.get("ori_frame_id", meta["frame_id"])) + 1)
         rows = np.column_stack(

@@ -1,0 +1,130 @@
+# ByteTrack on VisionBox Shapes MOT: a narrow ResNet-18 Faster R-CNN (the detection package's) trained
+# from scratch on the Shapes MOT training frames, then tracked with ByteTracker on the val sequences.
+#
+#   CFG=packages/tracking/src/visionbox/tracking/configs/shapes/bytetrack_faster-rcnn_r18_fpn_shapes.py
+#   python tools/make_shapes.py --task mot --out data/shapes_mot
+#   python tools/tracking/train.py $CFG           # trains the detector on the frames
+#   python tools/tracking/test.py $CFG work_dirs/bytetrack_faster-rcnn_r18_fpn_shapes/epoch_8.pth
+_base_ = ["detection::_base_/models/faster-rcnn_r50_fpn.py", "../_base_/default_runtime.py"]
+
+
+def _scoped(cfg, scope="detection"):
+    """Give every component dict of the detector its scope (``_scope_='detection'``), so that its
+    types resolve in the detection package from this tracking config."""
+    if isinstance(cfg, dict):
+        keep = ("norm_cfg", "act_cfg", "conv_cfg", "roi_layer", "nms", "init_cfg")
+        out = {k: (v if k in keep else _scoped(v, scope)) for k, v in cfg.items()}
+        if "type" in out:
+            out["_scope_"] = scope
+        return out
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(_scoped(v, scope) for v in cfg)
+    return cfg
+
+
+data_root = "data/shapes_mot/"
+metainfo = dict(classes=("shape",))
+
+detector = _base_.model
+detector.pop("data_preprocessor")
+detector.backbone.update(
+    dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None)
+)
+detector.neck.update(dict(in_channels=[16, 32, 64, 128], out_channels=64))
+detector.rpn_head.update(dict(in_channels=64, feat_channels=64))
+detector.roi_head.bbox_roi_extractor.update(
+    dict(roi_layer=dict(type="RoIAlign", output_size=7, sampling_ratio=2), out_channels=64)
+)
+detector.roi_head.bbox_head.update(dict(in_channels=64, fc_out_channels=256, num_classes=1))
+detector.train_cfg.rpn_proposal.update(dict(nms_pre=1000, max_per_img=300))
+detector.train_cfg.rcnn.sampler.update(dict(num=128))
+detector.test_cfg.rpn.update(dict(nms_pre=500, max_per_img=300))
+detector.test_cfg.rcnn.update(dict(score_thr=0.05))
+del _base_.model
+
+model = dict(
+    type="ByteTrack",
+    data_preprocessor=dict(
+        type="TrackDataPreprocessor",
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+    ),
+    detector=_scoped(detector),
+    tracker=dict(
+        type="ByteTracker",
+        motion=dict(type="KalmanFilter"),
+        obj_score_thrs=dict(high=0.6, low=0.1),
+        init_track_thr=0.7,
+        weight_iou_with_det_scores=True,
+        match_iou_thrs=dict(high=0.1, low=0.5, tentative=0.3),
+        num_frames_retain=30,
+    ),
+)
+del detector
+
+train_pipeline = [
+    dict(type="LoadImageFromFile"),
+    dict(type="LoadTrackAnnotations"),
+    dict(type="RandomFlip", prob=0.5),
+    dict(type="PackTrackInputs"),
+]
+test_pipeline = [
+    dict(type="LoadImageFromFile"),
+    dict(type="LoadTrackAnnotations"),
+    dict(type="PackTrackInputs"),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type="DefaultSampler", shuffle=True),
+    dataset=dict(
+        type="MOTChallengeDataset",
+        data_root=data_root,
+        ann_file="seqmaps/SHAPES-train.txt",
+        data_prefix=dict(img_path=data_root + "SHAPES-train"),
+        metainfo=metainfo,
+        visibility_thr=0.2,
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=train_pipeline,
+    ),
+)
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type="TrackImgSampler"),
+    dataset=dict(
+        type="MOTChallengeDataset",
+        data_root=data_root,
+        ann_file="seqmaps/SHAPES-val.txt",
+        data_prefix=dict(img_path=data_root + "SHAPES-val"),
+        metainfo=metainfo,
+        test_mode=True,
+        pipeline=test_pipeline,
+    ),
+)
+test_dataloader = val_dataloader
+val_evaluator = dict(type="MOTChallengeMetric", metric=["HOTA", "CLEAR", "Identity"])
+test_evaluator = val_evaluator
+
+max_epochs = 8
+train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type="ValLoop")
+test_cfg = dict(type="TestLoop")
+optim_wrapper = dict(
+    type="OptimWrapper",
+    optimizer=dict(type="AdamW", lr=0.002, weight_decay=0.0001),
+    clip_grad=dict(max_norm=10.0),
+)
+param_scheduler = [
+    dict(type="LinearLR", start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(type="CosineAnnealingLR", by_epoch=True, begin=0, end=max_epochs, eta_min=1e-5),
+]
+default_hooks = dict(
+    logger=dict(type="LoggerHook", interval=10),
+    checkpoint=dict(type="CheckpointHook", interval=max_epochs, max_keep_ckpts=1),
+)
+randomness = dict(seed=0)
