@@ -91,6 +91,20 @@ HEADS = {
         (8, 2, 2),
         dict(type="SimCCLabel", input_size=INPUT, sigma=2.0),
     ),
+    "RTMCCHead": (
+        dict(
+            type="RTMCCHead",
+            in_channels=8,
+            out_channels=K,
+            input_size=INPUT,
+            in_featuremap_size=(4, 4),
+            final_layer_kernel_size=3,
+            gau_cfg=dict(hidden_dims=16, s=8, use_rel_bias=True),
+            decoder=dict(type="SimCCLabel", input_size=INPUT, sigma=2.0),
+        ),
+        (8, 4, 4),
+        dict(type="SimCCLabel", input_size=INPUT, sigma=2.0),
+    ),
     "VisPredictHead": (
         dict(
             type="VisPredictHead",

@@ -6,6 +6,7 @@ from .ae_head import AssociativeEmbeddingHead
 from .heatmap_head import HeatmapHead
 from .lifting_heads import TemporalRegressionHead, TrajectoryRegressionHead
 from .regression_head import RegressionHead, RLEHead
+from .rtmcc_head import RTMCCHead
 from .simcc_head import SimCCHead
 from .utils import decode_batch, flip_coordinates, flip_heatmaps, flip_vectors
 from .vis_head import VisPredictHead
@@ -15,6 +16,7 @@ __all__ = [
     "BaseHead",
     "HeatmapHead",
     "RLEHead",
+    "RTMCCHead",
     "RegressionHead",
     "SimCCHead",
     "TemporalRegressionHead",
