@@ -221,3 +221,26 @@ def test_human36m_dataset_reads_shapes_pose3d_windows(tmp_path):
 def test_human36m_dataset_missing_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.json"):
         DATASETS.build(dict(type="Human36mDataset", ann_file=str(tmp_path / "nothing.json")))
+
+
+def test_inference_bottomup_on_a_shapes_image(tmp_path):
+    import os.path as osp
+
+    from visionbox.core.engine import load_config
+    from visionbox.pose.apis import inference_bottomup, init_model
+
+    root = tmp_path / "shapes"
+    make_shapes("pose", str(root), seed=0, num_train=0, num_val=1)
+    config = osp.join(
+        osp.dirname(__file__), "..", "..",
+        "packages/pose/src/visionbox/pose/configs/shapes/ae_res18-slim_shapes-256x256.py",
+    )  # fmt: skip
+    cfg = load_config(config)
+    cfg.test_dataloader.dataset.metainfo = dict(from_file=str(root / "dataset_info.py"))
+    model = init_model(cfg)
+    assert model.dataset_meta["num_keypoints"] == 11
+    image = str(root / "val" / "000001.jpg")
+    (sample,) = inference_bottomup(model, image)
+    pred = sample.pred_instances
+    assert pred.keypoints.ndim == 3 and pred.keypoints.shape[1:] == (11, 2)
+    assert sample.metainfo["input_size"] == (256, 256)
