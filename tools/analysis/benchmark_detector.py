@@ -1,0 +1,170 @@
+"""Time VisionBox's Faster R-CNN and Mask R-CNN (R50-FPN) against torchvision's
+``fasterrcnn_resnet50_fpn`` / ``maskrcnn_resnet50_fpn`` on CPU and print the ratios.
+
+Both detectors have random weights and see the same uint8 image (batch 1, default 800x1333), with
+the same thread count. Each side does its own preprocessing (normalise, pad to 32); the image is
+already at the test scale, so neither resizes. Inference uses each library's COCO test settings
+(1000 proposals per image, score threshold 0.05, 100 detections). A training step runs forward
+and backward with three ground-truth boxes (and masks). Each repeat times ours and torchvision's
+back to back, alternating which goes first; medians are compared.
+
+    python tools/analysis/benchmark_detector.py --threads 2 --repeats 5 [--channels-last]
+
+A ratio below 1.0 means VisionBox is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torchvision
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+from torch import nn
+
+from visionbox.core.config import Config
+from visionbox.core.structures import BitmapMasks
+from visionbox.detection.registry import MODELS
+from visionbox.detection.structures import DetDataSample
+
+CONFIGS = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "../../packages/detection/src/visionbox/detection/configs",
+)
+PAIRS = {
+    "faster": ("faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py", "fasterrcnn_resnet50_fpn"),
+    "mask": ("mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py", "maskrcnn_resnet50_fpn"),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for both models")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per model and mode")
+    parser.add_argument("--height", type=int, default=800)
+    parser.add_argument("--width", type=int, default=1333)
+    parser.add_argument("--models", nargs="+", default=["faster", "mask"], choices=list(PAIRS))
+    parser.add_argument("--modes", nargs="+", default=["inference", "train"])
+    parser.add_argument("--channels-last", action="store_true", help="both in channels_last")
+    return parser.parse_args()
+
+
+def build_pair(kind: str, args: argparse.Namespace) -> tuple[nn.Module, nn.Module]:
+    cfg = Config.fromfile(os.path.join(CONFIGS, PAIRS[kind][0]))
+    cfg.model.backbone.init_cfg = None
+    ours = MODELS.build(cfg.model)
+    ours.init_weights()
+    size = min(args.height, args.width), max(args.height, args.width)
+    reference = getattr(torchvision.models.detection, PAIRS[kind][1])(
+        weights=None, weights_backbone=None, min_size=size[0], max_size=size[1]
+    )
+    if args.channels_last:
+        ours = ours.to(memory_format=torch.channels_last)
+        reference = reference.to(memory_format=torch.channels_last)
+    return ours, reference
+
+
+def _ground_truth(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    boxes = torch.tensor([[100.0, 120, 400, 500], [600, 200, 900, 700], [50, 50, 250, 200]])
+    labels = torch.tensor([1, 5, 17])
+    masks = torch.zeros(3, h, w, dtype=torch.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(boxes.long().tolist()):
+        masks[i, y1:y2, x1:x2] = 1
+    return boxes, labels, masks
+
+
+def ours_fn(model: nn.Module, img: torch.Tensor, train: bool, kind: str) -> Callable[[], None]:
+    h, w = img.shape[-2:]
+    boxes, labels, masks = _ground_truth(h, w)
+
+    def batch() -> dict:
+        meta = dict(img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0))
+        sample = DetDataSample(metainfo=meta)
+        gt = InstanceData(bboxes=boxes, labels=labels)
+        if kind == "mask":
+            gt.masks = BitmapMasks(masks.numpy(), h, w)
+        sample.gt_instances = gt
+        return dict(inputs=[img], data_samples=[sample])
+
+    def run() -> None:
+        if train:
+            model.train()
+            data = model.data_preprocessor(batch(), True)
+            losses = model(**data, mode="loss")
+            sum(v for k, v in losses.items() if "loss" in k).backward()
+            model.zero_grad(set_to_none=True)
+        else:
+            model.eval()
+            with torch.no_grad():
+                model.test_step(batch())
+
+    return run
+
+
+def reference_fn(model: nn.Module, img: torch.Tensor, train: bool, kind: str) -> Callable[[], None]:
+    h, w = img.shape[-2:]
+    boxes, labels, masks = _ground_truth(h, w)
+    target = dict(boxes=boxes, labels=labels)
+    if kind == "mask":
+        target["masks"] = masks
+
+    def run() -> None:
+        x = img.float() / 255  # torchvision's transform normalises [0, 1] images
+        if train:
+            model.train()
+            losses = model([x], [target])
+            sum(losses.values()).backward()
+            model.zero_grad(set_to_none=True)
+        else:
+            model.eval()
+            with torch.no_grad():
+                model([x])
+
+    return run
+
+
+def time_pair(fns: tuple[Callable[[], None], Callable[[], None]], repeats: int) -> list[float]:
+    for fn in fns:  # warm-up
+        fn()
+    times: list[list[float]] = [[], []]
+    for r in range(repeats):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for i in order:
+            start = time.perf_counter()
+            fns[i]()
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    init_default_scope("detection")
+    MMLogger.get_current_instance().setLevel(logging.WARNING)  # no per-parameter init log
+    torch.manual_seed(0)
+    img = torch.randint(0, 256, (3, args.height, args.width), dtype=torch.uint8)
+    print(
+        f"threads={args.threads} image=1x3x{args.height}x{args.width} repeats={args.repeats} "
+        f"channels_last={args.channels_last} torch={torch.__version__}"
+    )
+    print(f"{'model':<8} {'mode':<10} {'visionbox':>10} {'torchvision':>12} {'ratio':>7}")
+    for kind in args.models:
+        ours, reference = build_pair(kind, args)
+        for mode in args.modes:
+            train = mode == "train"
+            t_ours, t_ref = time_pair(
+                (ours_fn(ours, img, train, kind), reference_fn(reference, img, train, kind)),
+                args.repeats,
+            )
+            print(f"{kind:<8} {mode:<10} {t_ours:>9.3f}s {t_ref:>11.3f}s {t_ours / t_ref:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
