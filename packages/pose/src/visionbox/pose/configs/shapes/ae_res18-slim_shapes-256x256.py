@@ -7,7 +7,7 @@
 #   python tools/pose/test.py <this config> work_dirs/<name>/iter_<max_iters>.pth
 _base_ = ["../_base_/default_runtime.py"]
 
-max_iters = 1000
+max_iters = 800
 train_cfg = dict(
     _delete_=True, type="IterBasedTrainLoop", max_iters=max_iters, val_interval=max_iters
 )
