@@ -233,7 +233,7 @@ def test_inference_bottomup_on_a_shapes_image(tmp_path):
     make_shapes("pose", str(root), seed=0, num_train=0, num_val=1)
     config = osp.join(
         osp.dirname(__file__), "..", "..",
-        "packages/pose/src/visionbox/pose/configs/shapes/ae_res18-slim_shapes-256x256.py",
+        "packages/pose/src/visionbox/pose/configs/shapes/ae_res18-slim_shapes-128x128.py",
     )  # fmt: skip
     cfg = load_config(config)
     cfg.test_dataloader.dataset.metainfo = dict(from_file=str(root / "dataset_info.py"))
@@ -243,4 +243,4 @@ def test_inference_bottomup_on_a_shapes_image(tmp_path):
     (sample,) = inference_bottomup(model, image)
     pred = sample.pred_instances
     assert pred.keypoints.ndim == 3 and pred.keypoints.shape[1:] == (11, 2)
-    assert sample.metainfo["input_size"] == (256, 256)
+    assert sample.metainfo["input_size"] == (128, 128)

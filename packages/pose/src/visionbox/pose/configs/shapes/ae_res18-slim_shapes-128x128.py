@@ -1,5 +1,6 @@
-# The VisionBox bottom-up demo: Associative Embedding (heatmaps + tags) on a slim ResNet-18 with a
-# deconvolution trunk, trained from scratch on VisionBox Shapes pose on a CPU. Make the data first:
+# The VisionBox bottom-up demo: Associative Embedding (heatmaps + tags) on the first three stages of
+# a slim ResNet-18 with a deconvolution trunk (stride-2 maps), trained from scratch on VisionBox
+# Shapes pose on a CPU at half resolution (128x128; predictions are scored on the 256x256 images). Make the data first:
 #   python -c "from visionbox.core.datasets.shapes import make_shapes; \
 #              make_shapes('pose', 'data/shapes_pose')"
 # then
@@ -28,7 +29,7 @@ randomness = dict(seed=0)
 
 codec = dict(
     type="AssociativeEmbedding",
-    input_size=(256, 256),
+    input_size=(128, 128),
     heatmap_size=(64, 64),
     sigma=1.5,
     decode_topk=10,
@@ -43,10 +44,10 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
     ),
-    backbone=dict(type="ResNet", depth=18, base_channels=16, stem_channels=16),
+    backbone=dict(type="ResNet", depth=18, base_channels=16, stem_channels=16, out_indices=(2,)),
     head=dict(
         type="AssociativeEmbeddingHead",
-        in_channels=128,
+        in_channels=64,
         num_keypoints=11,
         tag_dim=1,
         tag_per_keypoint=True,
@@ -75,7 +76,7 @@ train_pipeline = [
         type="BottomupRandomAffine",
         input_size=codec["input_size"],
         shift_factor=0.05,
-        scale_factor=(0.85, 1.15),
+        scale_factor=(0.9, 1.1),
         rotate_factor=15.0,
     ),
     dict(type="RandomFlip", direction="horizontal"),
