@@ -145,32 +145,58 @@ def _check_inference(cfg, checkpoint: str, data_root: str, tmp_path) -> None:
     assert osp.isfile(osp.join(out, f"{stem}.png"))
 
 
-@pytest.mark.slow
-def test_topdown_heatmap_demo_reaches_pck_0_9(tmp_path):
-    """The full demo through tools/pose/train.py and test.py (about 10 CPU minutes)."""
-    data = tmp_path / "data" / "shapes_pose"
-    make_shapes("pose", str(data), seed=0)
+def _run_demo(tmp_path, task: str, config: str, iters: int) -> dict:
+    """Make the Shapes data, train with tools/pose/train.py and test with test.py."""
+    data_dir = {"pose": "shapes_pose", "pose3d": "shapes_pose3d"}[task]
+    make_shapes(task, str(tmp_path / "data" / data_dir), seed=0)
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     work = str(tmp_path / "work")
     tools = osp.join(ROOT, "tools", "pose")
     subprocess.run(
-        [sys.executable, osp.join(tools, "train.py"), DEMO, "--work-dir", work],
+        [sys.executable, osp.join(tools, "train.py"), config, "--work-dir", work],
         cwd=tmp_path,
         env=env,
         check=True,
     )
+    checkpoint = osp.join(work, f"iter_{iters}.pth")
     subprocess.run(
-        [
-            sys.executable,
-            osp.join(tools, "test.py"),
-            DEMO,
-            osp.join(work, "iter_1200.pth"),
-            "--work-dir",
-            work,
-        ],
+        [sys.executable, osp.join(tools, "test.py"), config, checkpoint, "--work-dir", work],
         cwd=tmp_path,
         env=env,
         check=True,
     )
     with open(osp.join(work, "metrics.json")) as f:
-        assert json.load(f)["PCK"] >= 0.9
+        return json.load(f)
+
+
+CONFIGS = osp.join(ROOT, "packages/pose/src/visionbox/pose/configs/shapes")
+
+
+@pytest.mark.slow
+def test_topdown_heatmap_demo_reaches_pck_0_9(tmp_path):
+    """The top-down demo (about 5 CPU minutes): PCK@0.05 >= 0.9."""
+    assert _run_demo(tmp_path, "pose", DEMO, 1200)["PCK"] >= 0.9
+
+
+@pytest.mark.slow
+def test_bottomup_demo_reaches_ap_0_4(tmp_path):
+    """The bottom-up Associative Embedding demo: COCO keypoint AP >= 0.4."""
+    config = osp.join(CONFIGS, "ae_res18-slim_shapes-128x128.py")
+    assert _run_demo(tmp_path, "pose", config, 800)["coco/AP"] >= 0.4
+
+
+@pytest.mark.slow
+def test_lifting_demo_mpjpe_below_a_tenth_of_the_mean_bone(tmp_path):
+    """The VideoPose3D lifting demo: MPJPE below a tenth of the mean bone length."""
+    config = osp.join(CONFIGS, "video-pose-lift_tcn-27frm_shapes3d.py")
+    metrics = _run_demo(tmp_path, "pose3d", config, 1500)
+    with open(tmp_path / "data" / "shapes_pose3d" / "annotations" / "val.json") as f:
+        ann = json.load(f)
+    bones = [
+        np.linalg.norm(
+            np.asarray(seq["keypoints_3d"])[:, a] - np.asarray(seq["keypoints_3d"])[:, b], axis=-1
+        )
+        for seq in ann["sequences"]
+        for a, b in ann["skeleton"]
+    ]
+    assert metrics["MPJPE"] < 0.1 * float(np.concatenate(bones).mean())
