@@ -242,3 +242,16 @@ def test_coco_metric_oks_nms_drops_duplicates(tmp_path):
 def test_coco_metric_missing_file_names_it():
     with pytest.raises(FileNotFoundError, match="nowhere.json"):
         CocoMetric(ann_file="nowhere.json")
+
+
+def test_coco_metric_without_ann_file_builds_the_ground_truth_from_the_samples(tmp_path):
+    samples = _samples(np.random.default_rng(5))
+    ann_file = _coco_files(tmp_path, samples)
+    with open(ann_file) as f:
+        anns = {a["id"]: a for a in json.load(f)["annotations"]}
+    for s in samples:
+        s["raw_ann_info"] = anns[s["id"]]
+        s["ori_shape"] = (256, 256)
+    with_file = _run(CocoMetric(ann_file=ann_file, nms_mode="none"), samples, dict(sigmas=SIGMAS))
+    without = _run(CocoMetric(nms_mode="none"), samples, dict(sigmas=SIGMAS))
+    assert without["AP"] == pytest.approx(with_file["AP"])

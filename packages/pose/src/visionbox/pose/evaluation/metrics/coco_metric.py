@@ -178,11 +178,10 @@ class CocoMetric(BaseMetric):
     def _gt_json(self, results: list[dict]) -> dict:
         images, annotations, seen = [], [], set()
         for r in results:
-            if r["img_id"] in seen:
-                continue
-            seen.add(r["img_id"])
-            h, w = r.get("ori_shape") or (0, 0)
-            images.append(dict(id=r["img_id"], width=int(w), height=int(h)))
+            if r["img_id"] not in seen:
+                seen.add(r["img_id"])
+                h, w = r.get("ori_shape") or (0, 0)
+                images.append(dict(id=r["img_id"], width=int(w), height=int(h)))
             raw = r.get("raw_ann_info")
             if raw is None:
                 raise KeyError(
