@@ -188,8 +188,8 @@ def test_bottomup_demo_reaches_ap_0_4(tmp_path):
 @pytest.mark.slow
 def test_lifting_demo_mpjpe_below_a_tenth_of_the_mean_bone(tmp_path):
     """The VideoPose3D lifting demo: MPJPE below a tenth of the mean bone length."""
-    config = osp.join(CONFIGS, "video-pose-lift_tcn-27frm_shapes3d.py")
-    metrics = _run_demo(tmp_path, "pose3d", config, 1500)
+    config = osp.join(CONFIGS, "video-pose-lift_tcn-81frm_shapes3d.py")
+    metrics = _run_demo(tmp_path, "pose3d", config, 4000)
     with open(tmp_path / "data" / "shapes_pose3d" / "annotations" / "val.json") as f:
         ann = json.load(f)
     bones = [

@@ -1,4 +1,4 @@
-# The VisionBox lifting demo: VideoPose3D's TCN (27-frame receptive field, strided convs) lifting
+# The VisionBox lifting demo: VideoPose3D's TCN (81-frame receptive field, strided convs) lifting
 # VisionBox Shapes pose3d walkers from 2D to 3D on a CPU. Make the data first:
 #   python -c "from visionbox.core.datasets.shapes import make_shapes; \
 #              make_shapes('pose3d', 'data/shapes_pose3d')"
@@ -7,7 +7,7 @@
 #   python tools/pose/test.py <this config> work_dirs/<name>/iter_<max_iters>.pth
 _base_ = ["../_base_/default_runtime.py"]
 
-max_iters = 1500
+max_iters = 4000
 train_cfg = dict(
     _delete_=True, type="IterBasedTrainLoop", max_iters=max_iters, val_interval=max_iters
 )
@@ -27,7 +27,12 @@ env_cfg = dict(dist_cfg=dict(backend="gloo"))
 randomness = dict(seed=0)
 
 codec = dict(
-    type="VideoPoseLifting", num_keypoints=11, zero_center=True, root_index=6, remove_root=False
+    type="VideoPoseLifting",
+    num_keypoints=11,
+    zero_center=True,
+    root_index=6,
+    remove_root=False,
+    normalize_camera=True,  # (x - c) / f: the 2D input does not depend on the focal length
 )
 model = dict(
     type="PoseLifter",
@@ -35,8 +40,8 @@ model = dict(
         type="TCN",
         in_channels=2 * 11,
         stem_channels=256,
-        num_blocks=2,
-        kernel_sizes=(3, 3, 3),
+        num_blocks=3,
+        kernel_sizes=(3, 3, 3, 3),
         dropout=0.1,
         use_stride_conv=True,
     ),
@@ -73,7 +78,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file="annotations/train.json",
-        seq_len=27,
+        seq_len=81,
         causal=False,
         pad_video_seq=True,
         data_root=data_root,
@@ -89,7 +94,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file="annotations/val.json",
-        seq_len=27,
+        seq_len=81,
         causal=False,
         pad_video_seq=True,
         data_root=data_root,
