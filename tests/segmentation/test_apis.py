@@ -147,3 +147,32 @@ def test_checkpoint_weights_and_dataset_meta_are_loaded(model, tmp_path):
     torch.save(dict(state_dict={"conv.weight": torch.zeros(1)}), tmp_path / "other.pth")
     with pytest.raises(RuntimeError, match="state_dict"):
         init_model(str(config), str(tmp_path / "other.pth"))
+
+
+def test_show_result_pyplot_blends_the_palette_and_writes_the_file(model, tmp_path):
+    from mmengine.structures import PixelData
+
+    from visionbox.segmentation.apis import show_result_pyplot
+
+    img = _image(6, 8, 5)
+    result = SegDataSample()
+    pred = torch.zeros(1, 6, 8, dtype=torch.long)
+    pred[:, :, 4:] = 2
+    result.pred_sem_seg = PixelData(data=pred)
+    out_file = tmp_path / "vis" / "result.png"
+    drawn = show_result_pyplot(model, img, result, opacity=0.25, show=False, out_file=str(out_file))
+    palette = np.asarray(model.dataset_meta["palette"], np.float32)
+    rgb = img[..., ::-1].astype(np.float32)
+    expected = rgb * 0.75 + np.where(pred[0, ..., None].numpy() == 2, palette[2], palette[0]) * 0.25
+    np.testing.assert_array_equal(drawn, expected.astype(np.uint8))
+    assert out_file.is_file()
+    np.testing.assert_array_equal(cv2.imread(str(out_file))[..., ::-1], drawn)
+    # With ground truth: ground truth left, prediction right.
+    result.gt_sem_seg = PixelData(data=torch.full((1, 6, 8), 255))
+    both = show_result_pyplot(model, img, result, show=False)
+    assert both.shape == (6, 16, 3)
+    np.testing.assert_array_equal(both[:, :8], img[..., ::-1])  # 255: nothing drawn
+    with pytest.raises(ValueError, match="image it was computed from"):
+        show_result_pyplot(model, _image(5, 8, 0), result, show=False)
+    with pytest.raises(FileNotFoundError, match="nope.png"):
+        show_result_pyplot(model, str(tmp_path / "nope.png"), result, show=False)
