@@ -244,3 +244,20 @@ def test_inference_bottomup_on_a_shapes_image(tmp_path):
     pred = sample.pred_instances
     assert pred.keypoints.ndim == 3 and pred.keypoints.shape[1:] == (11, 2)
     assert sample.metainfo["input_size"] == (128, 128)
+
+
+def test_human36m_dataset_reads_mmpose_npz_sequences(tmp_path):
+    rng = np.random.default_rng(4)
+    names = [f"S1_Walking.5413_{i:06d}.jpg" for i in range(1, 6)] + [
+        f"S5_Sitting.6011_{i:06d}.jpg" for i in range(1, 4)
+    ]
+    part = np.concatenate([rng.uniform(0, 900, (8, 17, 2)), np.ones((8, 17, 1))], -1)
+    s3d = np.concatenate([rng.normal(size=(8, 17, 3)), np.ones((8, 17, 1))], -1)
+    path = tmp_path / "h36m_test.npz"
+    np.savez(path, imgname=np.array(names), part=part, S=s3d)
+    ds = DATASETS.build(dict(type="Human36mDataset", ann_file=str(path), seq_len=3, causal=False))
+    # Unpadded centred windows of 3 frames: 3 targets in the 5-frame and 1 in the 3-frame sequence.
+    assert len(ds) == 4
+    info = ds[0]
+    assert info["keypoints"].shape == (3, 17, 2)
+    np.testing.assert_allclose(info["lifting_target"], s3d[1, :, :3])

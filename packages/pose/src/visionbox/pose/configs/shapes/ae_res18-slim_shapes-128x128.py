@@ -54,7 +54,7 @@ model = dict(
         deconv_out_channels=(64, 64, 64),
         deconv_kernel_sizes=(4, 4, 4),
         keypoint_loss=dict(type="KeypointMSELoss", use_target_weight=True),
-        tag_loss=dict(type="AssociativeEmbeddingLoss", loss_weight=0.001),
+        tag_loss=dict(type="AssociativeEmbeddingLoss", loss_weight=0.01),
         decoder=dict(codec, heatmap_size=codec["input_size"]),
     ),
     test_cfg=dict(
