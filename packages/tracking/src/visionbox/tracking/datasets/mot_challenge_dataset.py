@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
 from visionbox.core.datasets import BaseVisionDataset, read_mot_txt, read_seqinfo
 from visionbox.core.datasets.readers import AnnotationError
@@ -60,6 +61,10 @@ class MOTChallengeDataset(BaseVisionDataset):
     Args:
         visibility_thr: Ground-truth rows with a visibility below it are dropped.
         frame_range: (start, end) fractions of each sequence's frames to keep.
+        ref_img_sampler: Outside ``test_mode``, sample reference frames for every key frame:
+            ``dict(num_ref_imgs=1, frame_range=10, filter_key_img=True)`` (uniformly within
+            +-``frame_range`` frames of the same video); items are then clips of
+            ``1 + num_ref_imgs`` frames, key frame first (QDTrack's training pairs).
         load_as_video: Kept for mmdetection configs; the data is always video-level.
         ann_file, metainfo, data_root, data_prefix, filter_cfg, indices, serialize_data,
         pipeline, test_mode, lazy_init, max_refetch, backend_args: As in
@@ -72,6 +77,7 @@ class MOTChallengeDataset(BaseVisionDataset):
         self,
         visibility_thr: float = -1.0,
         frame_range: tuple[float, float] = (0.0, 1.0),
+        ref_img_sampler: dict | None = None,
         load_as_video: bool = True,
         ann_file: str | None = "",
         metainfo: Mapping | None = None,
@@ -91,6 +97,17 @@ class MOTChallengeDataset(BaseVisionDataset):
         if not 0.0 <= lo < hi <= 1.0:
             raise ValueError(f"frame_range must satisfy 0 <= start < end <= 1, got {frame_range}")
         self.frame_range = (lo, hi)
+        if ref_img_sampler is not None:
+            allowed = {"num_ref_imgs", "frame_range", "filter_key_img", "method"}
+            unknown = set(ref_img_sampler) - allowed
+            if unknown:
+                raise KeyError(
+                    f"ref_img_sampler got unknown keys {sorted(unknown)}; "
+                    f"allowed: {sorted(allowed)}"
+                )
+            if ref_img_sampler.get("method", "uniform") != "uniform":
+                raise ValueError("ref_img_sampler supports method='uniform' only.")
+        self.ref_img_sampler = ref_img_sampler
         self.load_as_video = bool(load_as_video)
         self._frame_index: np.ndarray = np.zeros((0, 2), np.int64)
         super().__init__(
@@ -233,4 +250,19 @@ class MOTChallengeDataset(BaseVisionDataset):
         return info
 
     def prepare_data(self, idx: Any) -> Any:
-        return self.pipeline(self.get_data_info(idx))
+        if self.ref_img_sampler is None or self.test_mode:
+            return self.pipeline(self.get_data_info(idx))
+        video_idx, frame_idx = self._frame_index[idx].tolist()
+        num_frames = len(self.get_video_info(video_idx)["images"])
+        span = int(self.ref_img_sampler.get("frame_range", 10))
+        candidates = np.arange(max(frame_idx - span, 0), min(frame_idx + span, num_frames - 1) + 1)
+        if self.ref_img_sampler.get("filter_key_img", True) and len(candidates) > 1:
+            candidates = candidates[candidates != frame_idx]
+        refs = np.random.choice(candidates, int(self.ref_img_sampler.get("num_ref_imgs", 1)))
+        packs = [self.pipeline(self.get_data_info((video_idx, int(f)))) for f in [frame_idx, *refs]]
+        if any(p is None for p in packs):
+            return None
+        sample = packs[0]["data_samples"]
+        sample.video_data_samples = [p["data_samples"][0] for p in packs]
+        sample.set_metainfo(dict(key_frames_inds=[0], ref_frames_inds=list(range(1, len(packs)))))
+        return dict(inputs=torch.cat([p["inputs"] for p in packs]), data_samples=sample)

@@ -1,8 +1,9 @@
 """Models of VisionBox tracking: MOT models, trackers, ReID, motion and association utilities."""
 
-from . import data_preprocessors, mot, reid, task_modules, trackers
+from . import data_preprocessors, losses, mot, reid, task_modules, track_heads, trackers
 from .data_preprocessors import TrackDataPreprocessor
-from .mot import OCSORT, BaseMOTModel, ByteTrack, DeepSORT, StrongSORT
+from .losses import MarginL2Loss, MultiPosCrossEntropyLoss
+from .mot import OCSORT, BaseMOTModel, ByteTrack, DeepSORT, QDTrack, StrongSORT
 from .reid import (
     BaseReID,
     FcModule,
@@ -12,6 +13,7 @@ from .reid import (
     TripletLoss,
 )
 from .task_modules import CameraMotionCompensation, InterpolateTracklets, KalmanFilter
+from .track_heads import QuasiDenseEmbedHead, QuasiDenseTrackHead
 from .trackers import (
     BaseTracker,
     ByteTracker,
@@ -35,7 +37,12 @@ __all__ = [
     "InterpolateTracklets",
     "KalmanFilter",
     "LinearReIDHead",
+    "MarginL2Loss",
+    "MultiPosCrossEntropyLoss",
     "OCSORTTracker",
+    "QDTrack",
+    "QuasiDenseEmbedHead",
+    "QuasiDenseTrackHead",
     "QuasiDenseTracker",
     "ReIDDataPreprocessor",
     "SORTTracker",
@@ -44,8 +51,10 @@ __all__ = [
     "TrackDataPreprocessor",
     "TripletLoss",
     "data_preprocessors",
+    "losses",
     "mot",
     "reid",
     "task_modules",
+    "track_heads",
     "trackers",
 ]
