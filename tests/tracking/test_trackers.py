@@ -185,3 +185,19 @@ def test_cmc_recovers_a_translation():
     np.testing.assert_allclose(warp[:, 2], [3, 2], atol=0.3)
     moved = cmc.warp_bboxes(np.array([[10.0, 10, 20, 30]]), warp)
     np.testing.assert_allclose(moved, [[13, 12, 23, 32]], atol=0.3)
+
+
+def test_benchmark_tool_reports_every_tracker(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools/analysis/benchmark_tracker.py"
+    spec = importlib.util.spec_from_file_location("benchmark_tracker", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / "bench.json"
+    table = tool.main(["--frames", "8", "--dets", "3", "12", "--out", str(out)])
+    assert set(table) == set(tool.TRACKERS)
+    assert all(table[t][n]["cpu_ms"] > 0 for t in table for n in ("3", "12"))
+    assert json.loads(out.read_text()) == table
