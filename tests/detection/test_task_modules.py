@@ -151,3 +151,28 @@ def test_pseudo_sampler_keeps_everything():
     )
     assert result.pos_inds.tolist() == [0] and result.neg_inds.tolist() == [1]
     assert result.avg_factor == 1
+
+
+def test_multiclass_nms_equals_a_per_class_loop():
+    from torchvision.ops import nms
+
+    from visionbox.detection.models.layers import multiclass_nms
+
+    torch.manual_seed(0)
+    boxes = random_boxes(40, 64, seed=6)
+    multi = torch.cat([boxes, boxes + 1.0, boxes * 0.9], dim=1)  # (N, 3 * 4)
+    scores = torch.rand(40, 4)
+    dets, labels, keep = multiclass_nms(multi, scores, 0.3, dict(type="nms", iou_threshold=0.5))
+    expected = []
+    for c in range(3):
+        b = multi[:, 4 * c : 4 * c + 4]
+        s = scores[:, c]
+        valid = s > 0.3
+        kept = nms(b[valid], s[valid], 0.5)
+        expected += [(float(s[valid][k]), c) for k in kept]
+    got = sorted(zip(dets[:, 4].tolist(), labels.tolist()))
+    assert got == sorted(expected)
+    assert (dets[:-1, 4] >= dets[1:, 4]).all()
+    torch.testing.assert_close(dets[:, :4], multi.view(40, 3, 4).reshape(-1, 4)[keep])
+    with pytest.raises(ValueError, match="soft_nms"):
+        multiclass_nms(multi, scores, 0.3, dict(type="soft_nms", iou_threshold=0.5))
