@@ -14,4 +14,4 @@ except ImportError:  # built outside the repository, e.g. from an sdist
         return [f"visionbox-{name}==0.1.0" for name in names]
 
 
-setup(install_requires=sibling_requirements("core") + [])
+setup(install_requires=sibling_requirements("core") + ["scipy>=1.10"])
