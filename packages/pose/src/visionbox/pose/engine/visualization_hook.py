@@ -6,6 +6,7 @@ import os.path as osp
 from collections.abc import Sequence
 
 import cv2
+import numpy as np
 from mmengine.hooks import Hook
 from mmengine.visualization import Visualizer
 
@@ -24,7 +25,8 @@ class PoseVisualizationHook(Hook):
         kpt_thr: Keypoint score threshold of the drawing (kept for mmpose configs).
         show: Show the drawings in a window.
         wait_time: Seconds a shown window waits.
-        out_dir: Folder of the test drawings (``<image>_<sample id>.png``); without it the
+        out_dir: Folder of the test drawings (``<image>_<instance id>.png`` top-down,
+            ``<image>.png`` bottom-up); without it the
             drawings go to the visualizer's backends.
         backend_args: Unused for local files; kept for mmpose configs.
     """
@@ -74,8 +76,10 @@ class PoseVisualizationHook(Hook):
         if not self.enable:
             return
         self._visualizer.dataset_meta = dict(runner.test_dataloader.dataset.metainfo)
-        for index, sample in enumerate(outputs):
+        for sample in outputs:
             stem = osp.splitext(osp.basename(sample.img_path))[0]
-            tag = sample.metainfo.get("id", f"{batch_idx}_{index}")
-            out_file = osp.join(self.out_dir, f"{stem}_{tag}.png") if self.out_dir else None
+            ids = sample.metainfo.get("id")
+            # One drawing per top-down instance (its annotation id), one per bottom-up image.
+            name = f"{stem}_{ids}.png" if isinstance(ids, (int, np.integer)) else f"{stem}.png"
+            out_file = osp.join(self.out_dir, name) if self.out_dir else None
             self._draw(sample, batch_idx, out_file)
