@@ -201,3 +201,24 @@ def test_benchmark_tool_reports_every_tracker(tmp_path):
     assert set(table) == set(tool.TRACKERS)
     assert all(table[t][n]["cpu_ms"] > 0 for t in table for n in ("3", "12"))
     assert json.loads(out.read_text()) == table
+
+
+def test_ocsort_recovers_a_stopped_object_from_its_last_observation():
+    """The object stops while hidden: the Kalman prediction runs ahead of it, but OC-SORT's
+    observation-centric recovery matches the reappearing box to the last observation."""
+    tracker = build("OCSORTTracker", num_frames_retain=10)
+    positions = [30 + 6 * t for t in range(10)]
+    for t, x in enumerate(positions):
+        res = tracker.track(frame(t, [box(x, 80)], [0.9]))
+    (first_id,) = ids_of(res)
+    for t in range(10, 14):  # hidden for four frames
+        tracker.track(frame(t, np.zeros((0, 4)), []))
+    res = tracker.track(frame(14, [box(positions[-1] + 2, 80)], [0.9]))
+    assert ids_of(res) == [first_id]
+    # SORT, matching Kalman predictions of tracks seen in the previous frame, starts a new track
+    sort = build("SORTTracker")
+    for t, x in enumerate(positions):
+        sort.track(frame(t, [box(x, 80)], [0.9]))
+    for t in range(10, 14):
+        sort.track(frame(t, np.zeros((0, 4)), []))
+    assert ids_of(sort.track(frame(14, [box(positions[-1] + 2, 80)], [0.9]))) != [0]
