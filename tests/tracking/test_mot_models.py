@@ -184,3 +184,20 @@ def test_triplet_loss_against_a_plain_loop():
         neg = min(d[j] for j in range(6) if y[j] != y[i])
         expected.append(max(0.0, pos - neg + 0.3))
     assert loss(x, y).item() == pytest.approx(np.mean(expected), rel=1e-5)
+
+
+def test_track_preprocessor_clips_and_detection_batches():
+    init_default_scope("tracking")
+    pre = MODELS.build(
+        dict(type="TrackDataPreprocessor", pad_size_divisor=32, use_det_processor=True)
+    )
+    from visionbox.core.structures import BaseDataSample
+    from visionbox.tracking.structures import FrameDataSample, TrackDataSample
+
+    clip = TrackDataSample()
+    clip.video_data_samples = [FrameDataSample(), FrameDataSample()]
+    out = pre(dict(inputs=[torch.zeros(2, 3, 50, 70)], data_samples=[clip]))
+    assert out["inputs"].shape == (1, 2, 3, 64, 96)
+    assert clip[1].batch_input_shape == (64, 96)
+    det = pre(dict(inputs=[torch.zeros(3, 50, 70)], data_samples=[BaseDataSample()]), training=True)
+    assert det["inputs"].shape == (1, 3, 64, 96)

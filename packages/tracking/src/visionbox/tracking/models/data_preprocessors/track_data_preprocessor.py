@@ -20,7 +20,12 @@ class TrackDataPreprocessor(BatchImgDataPreprocessor):
     of N ``TrackDataSample``; the frames' data samples get ``batch_input_shape`` and
     ``pad_shape``. Returns ``inputs`` (N, T, C, H', W').
 
+    With ``use_det_processor=True``, training batches of single images (``PackDetInputs``
+    samples, (C, H, W) inputs: a detector trained inside a tracking config) are processed as
+    core's preprocessor does, returning (N, C, H', W').
+
     Args:
+        use_det_processor: Process training batches as detection batches.
         mean, std, pad_size_divisor, pad_value, bgr_to_rgb, rgb_to_bgr, non_blocking, pad_mask,
         mask_pad_value, pad_seg, seg_pad_value, batch_augments: As in core's
             ``BatchImgDataPreprocessor``.
@@ -40,6 +45,7 @@ class TrackDataPreprocessor(BatchImgDataPreprocessor):
         pad_seg: bool = False,
         seg_pad_value: int = 255,
         batch_augments: list[dict] | None = None,
+        use_det_processor: bool = False,
     ) -> None:
         super().__init__(
             mean=mean,
@@ -55,8 +61,11 @@ class TrackDataPreprocessor(BatchImgDataPreprocessor):
             seg_pad_value=seg_pad_value,
             batch_augments=batch_augments,
         )
+        self.use_det_processor = use_det_processor
 
     def forward(self, data: dict, training: bool = False) -> dict:
+        if self.use_det_processor and training:
+            return super().forward(data, training)
         clips = data["inputs"]
         if isinstance(clips, torch.Tensor):
             clips = list(clips) if clips.dim() == 5 else [clips]
@@ -74,4 +83,9 @@ class TrackDataPreprocessor(BatchImgDataPreprocessor):
         )
         inputs = out["inputs"]
         inputs = inputs.view(len(clips), num_frames, *inputs.shape[1:])
+        if samples is not None:
+            # the base class moves (copies) the frames' samples: put the copies in the clips
+            frames = out["data_samples"]
+            for i, sample in enumerate(samples):
+                sample.video_data_samples = frames[i * num_frames : (i + 1) * num_frames]
         return dict(inputs=inputs, data_samples=samples)

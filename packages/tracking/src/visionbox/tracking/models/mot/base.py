@@ -122,6 +122,9 @@ class BaseMOTModel(BaseModel, metaclass=ABCMeta):
         return det
 
     def _detector_loss(self, inputs: Tensor, data_samples: list[Any]) -> dict:
-        """Detector losses over every frame of the clips (ByteTrack, OC-SORT training)."""
+        """Detector losses over every frame of the clips (ByteTrack, OC-SORT training); (N, C, H,
+        W) inputs with detection samples (``use_det_processor``) go to the detector as they are."""
+        if inputs.dim() == 4:
+            return self.detector.loss(inputs, data_samples)
         frames = [frame for sample in data_samples for frame in sample.video_data_samples]
         return self.detector.loss(inputs.flatten(0, 1), frames)
