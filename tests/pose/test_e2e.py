@@ -145,10 +145,10 @@ def _check_inference(cfg, checkpoint: str, data_root: str, tmp_path) -> None:
     assert osp.isfile(osp.join(out, f"{stem}.png"))
 
 
-def _run_demo(tmp_path, task: str, config: str, iters: int) -> dict:
+def _run_demo(tmp_path, task: str, config: str, iters: int, num_train: int | None = None) -> dict:
     """Make the Shapes data, train with tools/pose/train.py and test with test.py."""
     data_dir = {"pose": "shapes_pose", "pose3d": "shapes_pose3d"}[task]
-    make_shapes(task, str(tmp_path / "data" / data_dir), seed=0)
+    make_shapes(task, str(tmp_path / "data" / data_dir), seed=0, num_train=num_train)
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     work = str(tmp_path / "work")
     tools = osp.join(ROOT, "tools", "pose")
@@ -189,7 +189,7 @@ def test_bottomup_demo_reaches_ap_0_4(tmp_path):
 def test_lifting_demo_mpjpe_below_a_tenth_of_the_mean_bone(tmp_path):
     """The VideoPose3D lifting demo: MPJPE below a tenth of the mean bone length."""
     config = osp.join(CONFIGS, "video-pose-lift_tcn-81frm_shapes3d.py")
-    metrics = _run_demo(tmp_path, "pose3d", config, 4000)
+    metrics = _run_demo(tmp_path, "pose3d", config, 4000, num_train=200)
     with open(tmp_path / "data" / "shapes_pose3d" / "annotations" / "val.json") as f:
         ann = json.load(f)
     bones = [

@@ -1,7 +1,8 @@
 # The VisionBox lifting demo: VideoPose3D's TCN (81-frame receptive field, strided convs) lifting
-# VisionBox Shapes pose3d walkers from 2D to 3D on a CPU. Make the data first:
+# VisionBox Shapes pose3d walkers from 2D to 3D on a CPU (200 training walks: with the default
+# 40 the model overfits). Make the data first:
 #   python -c "from visionbox.core.datasets.shapes import make_shapes; \
-#              make_shapes('pose3d', 'data/shapes_pose3d')"
+#              make_shapes('pose3d', 'data/shapes_pose3d', num_train=200)"
 # then
 #   python tools/pose/train.py <this config>
 #   python tools/pose/test.py <this config> work_dirs/<name>/iter_<max_iters>.pth
