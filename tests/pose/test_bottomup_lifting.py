@@ -261,3 +261,30 @@ def test_human36m_dataset_reads_mmpose_npz_sequences(tmp_path):
     info = ds[0]
     assert info["keypoints"].shape == (3, 17, 2)
     np.testing.assert_allclose(info["lifting_target"], s3d[1, :, :3])
+
+
+def test_ae_head_with_one_shared_tag_map():
+    codec = dict(type="AssociativeEmbedding", input_size=(32, 32), heatmap_size=(8, 8), sigma=1.0)
+    head = MODELS.build(
+        dict(
+            type="AssociativeEmbeddingHead",
+            in_channels=4,
+            num_keypoints=K,
+            tag_per_keypoint=False,
+            deconv_out_channels=None,
+            decoder=dict(codec, heatmap_size=(32, 32)),
+        )
+    )
+    assert head.final_layer.out_channels == K + 1
+    c = KEYPOINT_CODECS.build(codec)
+    rng = np.random.default_rng(6)
+    samples = [_ae_sample(c, rng.uniform(2, 29, (2, K, 2)).astype(np.float32)) for _ in range(2)]
+    feats = (torch.randn(2, 4, 8, 8),)
+    losses = head.loss(feats, samples)
+    sum(losses.values()).backward()
+    assert_all_params_have_grad(head)
+    with torch.no_grad():
+        preds = head.predict(
+            [feats, feats], samples, test_cfg=dict(flip_test=True, restore_heatmap_size=True)
+        )
+    assert preds[0].keypoints.shape[1:] == (K, 2)

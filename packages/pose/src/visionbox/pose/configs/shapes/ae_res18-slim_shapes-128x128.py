@@ -50,7 +50,7 @@ model = dict(
         in_channels=64,
         num_keypoints=11,
         tag_dim=1,
-        tag_per_keypoint=True,
+        tag_per_keypoint=False,  # one tag map shared by the keypoints: separates within minutes
         deconv_out_channels=(64, 64, 64),
         deconv_kernel_sizes=(4, 4, 4),
         keypoint_loss=dict(type="KeypointMSELoss", use_target_weight=True),

@@ -55,13 +55,16 @@ class AssociativeEmbeddingLoss(nn.Module):
         return pull, push * self.push_loss_factor
 
     def forward(self, tags: Tensor, keypoint_indices: list[Tensor]) -> tuple[Tensor, Tensor]:
-        """tags (B, K * L, H, W); one (N_b, K, 2) index tensor per image -> (pull, push)."""
-        b, _, h, w = tags.shape
-        k = keypoint_indices[0].shape[1] if len(keypoint_indices[0]) else None
+        """tags (B, K * L, H, W) (or (B, L, H, W) shared by all keypoints); one (N_b, K, 2) index
+        tensor per image -> (pull, push)."""
+        b, c, h, w = tags.shape
         pulls, pushes = [], []
         for i, indices in enumerate(keypoint_indices):
-            kk = k or indices.shape[1]
-            per = tags[i].reshape(kk, -1, h * w)
+            k = indices.shape[1]
+            if c >= k and c % k == 0:  # one tag map (of c // k dimensions) per keypoint type
+                per = tags[i].reshape(k, -1, h * w)
+            else:  # c maps shared by every keypoint type
+                per = tags[i].reshape(1, c, h * w).expand(k, c, h * w)
             pull, push = self._per_image(per, indices.to(tags.device))
             pulls.append(pull)
             pushes.append(push)
