@@ -285,3 +285,23 @@ def test_all_problems_are_reported_together():
         Config(cfg).validate()
     assert len(err.value.errors) == 2
     assert isinstance(err.value, ValueError)
+
+
+def test_scope_of_a_dict_holds_for_its_children():
+    registry = pytest.importorskip("visionbox.detection.registry")
+
+    @registry.MODELS.register_module(force=True)
+    class VBCfgTestDetOnlyPart:
+        def __init__(self, depth: int = 1) -> None:
+            self.depth = depth
+
+    @registry.MODELS.register_module(force=True)
+    class VBCfgTestDetOnlyWhole:
+        def __init__(self, part: dict | None = None) -> None:
+            self.part = part
+
+    part = dict(type="VBCfgTestDetOnlyPart", depth=2)
+    model = dict(type="VBCfgTestDetOnlyWhole", _scope_="detection", part=part)
+    validate_config(dict(model=model, default_scope="core"))
+    (error,) = errors_of(dict(model=dict(model, part=dict(part, dpeth=2)), default_scope="core"))
+    assert "model.part" in error and "Did you mean 'depth'" in error

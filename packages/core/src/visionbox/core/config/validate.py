@@ -97,10 +97,12 @@ class _Walker:
         obj = self.resolve(value, path, role)
         if role.context == "dataloader":
             self.check_keywords(DataLoader, value, path, _DATALOADER_EXTRA)
-        for key, child in value.items():
-            if key in _RESERVED:
-                continue
-            self.walk(child, f"{path}.{key}", child_role(role.context, key))
+        # A dict's ``_scope_`` holds for everything built inside it, as in mmengine's builders.
+        with DefaultScope.overwrite_default_scope(value.get("_scope_")):
+            for key, child in value.items():
+                if key in _RESERVED:
+                    continue
+                self.walk(child, f"{path}.{key}", child_role(role.context, key))
         if obj is not None:
             self.check_values(obj, value, path)
 
