@@ -1,9 +1,11 @@
-"""Settings shared by every test: small thread counts and deterministic seeds."""
+"""Settings shared by every test: small thread counts, deterministic seeds, and no default scope
+leaking from one test into the next."""
 
 import os
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
@@ -12,3 +14,12 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 def _seed():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """A Runner or ``init_default_scope`` leaves a global DefaultScope behind; forget it."""
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
