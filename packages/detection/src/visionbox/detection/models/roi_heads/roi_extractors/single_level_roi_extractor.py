@@ -172,7 +172,7 @@ class SingleRoIExtractor(BaseModule):
             inds = torch.nonzero(levels == i).flatten()
             if inds.numel() > 0:
                 out[inds] = self.roi_layers[i](feats[i], rois[inds]).to(out.dtype)
-            else:
+            elif torch.is_grad_enabled() and feats[i].requires_grad:
                 # Keep every level in the graph so distributed training sees all gradients.
                 out = out + 0.0 * feats[i].sum()
         return out
