@@ -13,7 +13,7 @@ from . import (
 )
 from .data_preprocessors import DetDataPreprocessor
 from .dense_heads import RPNHead
-from .detectors import FasterRCNN, MaskRCNN, TwoStageDetector
+from .detectors import FasterRCNN, MaskRCNN, SingleStageDetector, TwoStageDetector
 from .roi_heads import (
     BBoxHead,
     ConvFCBBoxHead,
@@ -53,6 +53,7 @@ __all__ = [
     "Shared2FCBBoxHead",
     "Shared4Conv1FCBBoxHead",
     "SingleRoIExtractor",
+    "SingleStageDetector",
     "StandardRoIHead",
     "TwoStageDetector",
     "data_preprocessors",
