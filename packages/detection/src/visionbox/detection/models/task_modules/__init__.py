@@ -5,8 +5,8 @@ They are registered in ``TASK_UTILS`` and built from configs such as
 """
 
 from .assigners import AssignResult, BboxOverlaps2D, MaxIoUAssigner
-from .coders import DeltaXYWHBBoxCoder
-from .prior_generators import AnchorGenerator
+from .coders import DeltaXYWHBBoxCoder, DistancePointBBoxCoder
+from .prior_generators import AnchorGenerator, MlvlPointGenerator
 from .samplers import PseudoSampler, RandomSampler, SamplingResult
 
 __all__ = [
@@ -14,7 +14,9 @@ __all__ = [
     "AssignResult",
     "BboxOverlaps2D",
     "DeltaXYWHBBoxCoder",
+    "DistancePointBBoxCoder",
     "MaxIoUAssigner",
+    "MlvlPointGenerator",
     "PseudoSampler",
     "RandomSampler",
     "SamplingResult",

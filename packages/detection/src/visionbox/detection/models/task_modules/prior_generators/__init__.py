@@ -1,5 +1,6 @@
 """Prior (anchor) generators."""
 
 from .anchor_generator import AnchorGenerator
+from .point_generator import MlvlPointGenerator
 
-__all__ = ["AnchorGenerator"]
+__all__ = ["AnchorGenerator", "MlvlPointGenerator"]
