@@ -3,9 +3,18 @@ truth, post-processing, detectors' gradient contract, config sizes and a short t
 
 from __future__ import annotations
 
-import torch
+import copy
 
-from visionbox.detection.registry import TASK_UTILS
+import pytest
+import torch
+from mmengine.structures import InstanceData
+
+from visionbox.core.testing import assert_all_params_have_grad, tiny_backbone_cfg
+from visionbox.detection.registry import MODELS, TASK_UTILS
+
+from .conftest import load_cfg, make_samples
+
+SIZE = 64
 
 
 def test_point_generator_layout_matches_a_direct_grid():
@@ -34,3 +43,176 @@ def test_distance_coder_round_trip_and_clip():
     assert clipped[1, 0].tolist() == [2.0, 4.0, 20.0, 20.0]
     assert clipped[1, 1].tolist() == [25.0, 1.0, 35.0, 9.0]
     assert coder.encode(points, boxes, max_dis=9.0).max() <= 8.9 + 1e-6
+
+
+def _tiny(kind: str, num_classes: int = 3) -> dict:
+    """A RetinaNet or FCOS from the shipped COCO config with a tiny trunk and head."""
+    name = (
+        "retinanet/retinanet_r50_fpn_1x_coco.py"
+        if kind == "retina"
+        else "fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py"
+    )
+    cfg = copy.deepcopy(load_cfg(name).model)
+    cfg.backbone = tiny_backbone_cfg()
+    cfg.neck.update(in_channels=[8, 16, 32, 64], out_channels=16)
+    cfg.bbox_head.update(in_channels=16, feat_channels=16, stacked_convs=2, num_classes=num_classes)
+    if kind == "fcos":
+        cfg.bbox_head.norm_cfg = dict(type="GN", num_groups=4, requires_grad=True)
+    return cfg
+
+
+def _head(kind: str, **head_args):
+    cfg = _tiny(kind)
+    head = cfg.bbox_head
+    head.update(dict(train_cfg=cfg.get("train_cfg"), test_cfg=cfg.test_cfg), **head_args)
+    return MODELS.build(head)
+
+
+def _feats(batch: int = 1, size: int = SIZE) -> tuple[torch.Tensor, ...]:
+    sizes = [-(-size // s) for s in (8, 16, 32, 64, 128)]
+    return tuple(torch.rand(batch, 16, n, n) for n in sizes)
+
+
+HEADS = [
+    ("retina", {}),
+    ("fcos", {}),
+    ("fcos", dict(center_sampling=True, norm_on_bbox=True, centerness_on_reg=True)),
+    ("fcos", dict(loss_bbox=dict(type="GIoULoss", loss_weight=1.0), dcn_on_last_conv=True)),
+]
+
+
+@pytest.mark.parametrize(("kind", "args"), HEADS)
+def test_head_losses_on_empty_and_one_box(kind, args):
+    torch.manual_seed(0)
+    head = _head(kind, **args)
+    head.init_weights()
+    feats = _feats()
+    empty = make_samples(1, SIZE, boxes=torch.zeros(0, 4), labels=torch.zeros(0))
+    losses = head.loss(feats, empty)
+    assert losses["loss_cls"] > 0
+    assert losses["loss_bbox"] == 0
+    if kind == "fcos":
+        assert losses["loss_centerness"] == 0
+    one = make_samples(1, SIZE, boxes=[[10.0, 12.0, 42.0, 50.0]], labels=[1])
+    losses = head.loss(feats, one)
+    assert all(value > 0 for value in losses.values()), losses
+    sum(losses.values()).backward()
+    reg = head.retina_reg if kind == "retina" else head.conv_reg
+    assert reg.weight.grad.abs().sum() > 0
+
+
+def test_fcos_targets_against_a_per_point_reference():
+    head = _head("fcos", center_sampling=True)
+    points = head.prior_generator.grid_priors([(8, 8), (4, 4), (2, 2), (1, 1), (1, 1)])
+    gts = [
+        InstanceData(
+            bboxes=torch.tensor([[4.0, 4.0, 60.0, 40.0], [10.0, 8.0, 30.0, 30.0]]),
+            labels=torch.tensor([0, 2]),
+        ),
+        InstanceData(bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long)),
+    ]
+    labels, targets = head.get_targets(points, gts)
+    assert (labels[1] == 3).all()
+    strides = [8] * 64 + [16] * 16 + [32] * 4 + [64, 128]
+    ranges = [head.regress_ranges[i] for i, n in enumerate([64, 16, 4, 1, 1]) for _ in range(n)]
+    for t, ((x, y), stride, (lo, hi)) in enumerate(
+        zip(torch.cat(points).tolist(), strides, ranges)
+    ):
+        best, best_area = 3, float("inf")
+        for (x1, y1, x2, y2), label in zip(gts[0].bboxes.tolist(), gts[0].labels.tolist()):
+            cx, cy, r = (x1 + x2) / 2, (y1 + y2) / 2, stride * 1.5
+            inside = (
+                min(
+                    x - max(cx - r, x1),
+                    y - max(cy - r, y1),
+                    min(cx + r, x2) - x,
+                    min(cy + r, y2) - y,
+                )
+                > 0
+            )
+            reach = max(x - x1, y - y1, x2 - x, y2 - y)
+            area = (x2 - x1) * (y2 - y1)
+            if inside and lo <= reach <= hi and area < best_area:
+                best, best_area = label, area
+                box = (x - x1, y - y1, x2 - x, y2 - y)
+        assert labels[0, t] == best, t
+        if best < 3:
+            assert targets[0, t].tolist() == pytest.approx(box)
+    assert (labels[0] < 3).sum() > 0
+
+
+@pytest.mark.parametrize("kind", ["retina", "fcos"])
+def test_detector_gradient_contract_predict_and_tensor_modes(kind):
+    cfg = _tiny(kind)
+    cfg.test_cfg.score_thr = 0.001  # an untrained head scores about 0.01 (its prior)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    samples = make_samples(2, SIZE)
+    images = [torch.randint(0, 255, (3, SIZE, SIZE), dtype=torch.uint8) for _ in samples]
+    data = model.data_preprocessor(dict(inputs=images, data_samples=samples), True)
+    losses = model(**data, mode="loss")
+    expected = {"loss_cls", "loss_bbox"} | ({"loss_centerness"} if kind == "fcos" else set())
+    assert set(losses) == expected
+    total = sum(losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert_all_params_have_grad(model)
+    model.eval()
+    samples = make_samples(2, SIZE)
+    samples[1].set_metainfo(dict(img_shape=(40, 50), scale_factor=(0.5, 0.5)))
+    data = model.data_preprocessor(dict(inputs=images, data_samples=samples), False)
+    with torch.no_grad():
+        results = model(**data, mode="predict")
+        raw = model(data["inputs"], mode="tensor")
+    assert len(results) == 2 and len(raw) == (3 if kind == "fcos" else 2)
+    for result, (h, w) in zip(results, [(SIZE, SIZE), (80, 100)]):
+        pred = result.pred_instances
+        assert 0 < len(pred) <= 100 and pred.bboxes.shape[1] == 4
+        assert (pred.bboxes[:, 2] <= w + 1e-4).all() and (pred.bboxes[:, 3] <= h + 1e-4).all()
+        assert (pred.scores[:-1] >= pred.scores[1:]).all() and (pred.scores > 0.001).all()
+        assert pred.labels.max() < 3
+
+
+@pytest.mark.parametrize(
+    ("name", "count", "keys"),
+    [
+        (
+            "retinanet/retinanet_r50_fpn_1x_coco.py",
+            37_968_692,
+            [
+                "bbox_head.cls_convs.3.conv.weight",
+                "bbox_head.retina_cls.bias",
+                "bbox_head.retina_reg.weight",
+                "neck.fpn_convs.4.conv.weight",
+            ],
+        ),
+        (
+            "fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py",
+            32_295_322,
+            [
+                "bbox_head.cls_convs.0.gn.weight",
+                "bbox_head.reg_convs.3.conv.weight",
+                "bbox_head.conv_centerness.bias",
+                "bbox_head.scales.4.scale",
+                "bbox_head.conv_cls.weight",
+            ],
+        ),
+    ],
+)
+def test_r50_models_have_mmdetection_sizes_and_keys(name, count, keys):
+    model = MODELS.build(load_cfg(name).model)
+    assert sum(p.numel() for p in model.parameters()) == count
+    state = set(model.state_dict())
+    for key in keys:
+        assert key in state, key
+
+
+def test_bad_arguments_are_reported():
+    with pytest.raises(ValueError, match="cls_predictor_cfg"):
+        _head("fcos", cls_predictor_cfg=dict(type="NormedConv2d"))
+    with pytest.raises(ValueError, match="regress_ranges"):
+        _head("fcos", regress_ranges=((-1, 64),))
+    with pytest.raises(ValueError, match="stacked_convs"):
+        _head("retina", stacked_convs=-1)
+    with pytest.raises(KeyError, match="assigner"):
+        _head("retina", train_cfg=dict(sampler=dict(type="PseudoSampler")))

@@ -12,8 +12,15 @@ from . import (
     task_modules,
 )
 from .data_preprocessors import DetDataPreprocessor
-from .dense_heads import RPNHead
-from .detectors import FasterRCNN, MaskRCNN, SingleStageDetector, TwoStageDetector
+from .dense_heads import AnchorHead, FCOSHead, RetinaHead, RPNHead
+from .detectors import (
+    FCOS,
+    FasterRCNN,
+    MaskRCNN,
+    RetinaNet,
+    SingleStageDetector,
+    TwoStageDetector,
+)
 from .roi_heads import (
     BBoxHead,
     ConvFCBBoxHead,
@@ -37,6 +44,11 @@ from .task_modules import (
 )
 
 __all__ = [
+    "FCOS",
+    "AnchorHead",
+    "FCOSHead",
+    "RetinaHead",
+    "RetinaNet",
     "AnchorGenerator",
     "BBoxHead",
     "BboxOverlaps2D",

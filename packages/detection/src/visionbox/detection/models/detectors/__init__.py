@@ -1,12 +1,16 @@
 """Detectors."""
 
 from .faster_rcnn import FasterRCNN, MaskRCNN
+from .fcos import FCOS
+from .retinanet import RetinaNet
 from .single_stage import SingleStageDetector
 from .two_stage import TwoStageDetector, add_pred_to_datasample
 
 __all__ = [
+    "FCOS",
     "FasterRCNN",
     "MaskRCNN",
+    "RetinaNet",
     "SingleStageDetector",
     "TwoStageDetector",
     "add_pred_to_datasample",
