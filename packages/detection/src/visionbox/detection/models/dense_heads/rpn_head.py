@@ -152,7 +152,7 @@ class RPNHead(BaseHead):
 
     def forward_single(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(B, C, H, W) -> (B, A * cls_out_channels, H, W), (B, A * 4, H, W)."""
-        x = F.relu(self.rpn_conv(x))
+        x = F.relu(self.rpn_conv(x), inplace=True)
         return self.rpn_cls(x), self.rpn_reg(x)
 
     def forward(self, feats: tuple[Tensor, ...]) -> tuple[list[Tensor], list[Tensor]]:
