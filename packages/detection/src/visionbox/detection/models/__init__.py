@@ -8,19 +8,23 @@ from . import (
     dense_heads,
     detectors,
     layers,
+    necks,
     roi_heads,
     task_modules,
 )
-from .data_preprocessors import DetDataPreprocessor
-from .dense_heads import AnchorHead, FCOSHead, RetinaHead, RPNHead
+from .data_preprocessors import BatchSyncRandomResize, DetDataPreprocessor
+from .dense_heads import AnchorHead, FCOSHead, RetinaHead, RPNHead, YOLOXHead
 from .detectors import (
     FCOS,
+    YOLOX,
     FasterRCNN,
     MaskRCNN,
     RetinaNet,
     SingleStageDetector,
     TwoStageDetector,
 )
+from .layers import ExpMomentumEMA
+from .necks import YOLOXPAFPN
 from .roi_heads import (
     BBoxHead,
     ConvFCBBoxHead,
@@ -41,6 +45,7 @@ from .task_modules import (
     MlvlPointGenerator,
     PseudoSampler,
     RandomSampler,
+    SimOTAAssigner,
 )
 
 __all__ = [
@@ -50,6 +55,7 @@ __all__ = [
     "RetinaHead",
     "RetinaNet",
     "AnchorGenerator",
+    "BatchSyncRandomResize",
     "BBoxHead",
     "BboxOverlaps2D",
     "ConvFCBBoxHead",
@@ -58,6 +64,7 @@ __all__ = [
     "DistancePointBBoxCoder",
     "DoubleConvFCBBoxHead",
     "DoubleHeadRoIHead",
+    "ExpMomentumEMA",
     "FCNMaskHead",
     "FasterRCNN",
     "MaskRCNN",
@@ -68,14 +75,19 @@ __all__ = [
     "RandomSampler",
     "Shared2FCBBoxHead",
     "Shared4Conv1FCBBoxHead",
+    "SimOTAAssigner",
     "SingleRoIExtractor",
     "SingleStageDetector",
     "StandardRoIHead",
     "TwoStageDetector",
+    "YOLOX",
+    "YOLOXHead",
+    "YOLOXPAFPN",
     "data_preprocessors",
     "dense_heads",
     "detectors",
     "layers",
+    "necks",
     "roi_heads",
     "task_modules",
 ]

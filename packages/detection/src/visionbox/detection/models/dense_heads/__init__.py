@@ -14,6 +14,7 @@ from .dense_predict import dense_predict
 from .fcos_head import FCOSHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead, unpack_gt_instances
+from .yolox_head import YOLOXHead
 
 __all__ = [
     "AnchorFreeHead",
@@ -23,6 +24,7 @@ __all__ = [
     "RPNHead",
     "RetinaHead",
     "Scale",
+    "YOLOXHead",
     "anchor_inside_flags",
     "anchor_losses",
     "anchor_targets",

@@ -5,6 +5,7 @@ from .fcos import FCOS
 from .retinanet import RetinaNet
 from .single_stage import SingleStageDetector
 from .two_stage import TwoStageDetector, add_pred_to_datasample
+from .yolox import YOLOX
 
 __all__ = [
     "FCOS",
@@ -13,5 +14,6 @@ __all__ = [
     "RetinaNet",
     "SingleStageDetector",
     "TwoStageDetector",
+    "YOLOX",
     "add_pred_to_datasample",
 ]

@@ -4,7 +4,7 @@ They are registered in ``TASK_UTILS`` and built from configs such as
 ``dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3)``.
 """
 
-from .assigners import AssignResult, BboxOverlaps2D, MaxIoUAssigner
+from .assigners import AssignResult, BboxOverlaps2D, MaxIoUAssigner, SimOTAAssigner
 from .coders import DeltaXYWHBBoxCoder, DistancePointBBoxCoder
 from .prior_generators import AnchorGenerator, MlvlPointGenerator
 from .samplers import PseudoSampler, RandomSampler, SamplingResult
@@ -20,4 +20,5 @@ __all__ = [
     "PseudoSampler",
     "RandomSampler",
     "SamplingResult",
+    "SimOTAAssigner",
 ]

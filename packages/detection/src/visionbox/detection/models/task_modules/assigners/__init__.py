@@ -3,5 +3,6 @@
 from .assign_result import AssignResult
 from .iou2d_calculator import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
+from .sim_ota_assigner import SimOTAAssigner
 
-__all__ = ["AssignResult", "BboxOverlaps2D", "MaxIoUAssigner"]
+__all__ = ["AssignResult", "BboxOverlaps2D", "MaxIoUAssigner", "SimOTAAssigner"]
