@@ -216,3 +216,87 @@ def test_bad_arguments_are_reported():
         _head("retina", stacked_convs=-1)
     with pytest.raises(KeyError, match="assigner"):
         _head("retina", train_cfg=dict(sampler=dict(type="PseudoSampler")))
+
+
+def _reference_predict(head, cls_scores, bbox_preds, factors, metas, cfg):
+    """mmdet's order: one image and one level at a time."""
+    from torchvision.ops import batched_nms
+
+    out = []
+    for i, meta in enumerate(metas):
+        all_boxes, all_scores, all_labels = [], [], []
+        for lvl, (score, pred) in enumerate(zip(cls_scores, bbox_preds)):
+            h, w = score.shape[-2:]
+            prior = head.prior_generator.single_level_grid_priors((h, w), lvl)
+            score = score[i].permute(1, 2, 0).reshape(-1, head.cls_out_channels).sigmoid()
+            pred = pred[i].permute(1, 2, 0).reshape(-1, 4)
+            flat = score.reshape(-1)
+            keep = torch.nonzero(flat > cfg["score_thr"]).flatten()
+            vals, order = flat[keep].sort(descending=True)
+            keep = keep[order[: cfg["nms_pre"]]]
+            anchors, labels = keep // head.cls_out_channels, keep % head.cls_out_channels
+            boxes = head.bbox_coder.decode(prior[anchors], pred[anchors])
+            h_img, w_img = meta["img_shape"]
+            boxes = torch.stack(
+                [
+                    boxes[:, 0].clamp(0, w_img),
+                    boxes[:, 1].clamp(0, h_img),
+                    boxes[:, 2].clamp(0, w_img),
+                    boxes[:, 3].clamp(0, h_img),
+                ],
+                -1,
+            )
+            s = flat[keep]
+            if factors is not None:
+                s = s * factors[lvl][i].reshape(-1).sigmoid()[anchors]
+            all_boxes.append(boxes)
+            all_scores.append(s)
+            all_labels.append(labels)
+        boxes, scores, labels = (torch.cat(t) for t in (all_boxes, all_scores, all_labels))
+        sf = boxes.new_tensor(meta["scale_factor"]).repeat(2)
+        boxes = boxes / sf
+        keep = batched_nms(boxes, scores, labels, cfg["nms"]["iou_threshold"])[: cfg["max_per_img"]]
+        out.append((boxes[keep], scores[keep], labels[keep]))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["retina", "fcos"])
+def test_batched_post_processing_equals_a_per_image_per_level_loop(kind):
+    torch.manual_seed(0)
+    head = _head(kind).eval()
+    cfg = dict(nms_pre=40, score_thr=0.3, nms=dict(type="nms", iou_threshold=0.5), max_per_img=25)
+    with torch.no_grad():
+        outs = head(_feats(batch=2))
+    metas = [
+        dict(img_shape=(64, 64), scale_factor=(1.0, 1.0)),
+        dict(img_shape=(50, 60), scale_factor=(0.5, 0.25)),
+    ]
+    factors = outs[2] if kind == "fcos" else None
+    if kind == "fcos":
+        ours = head.predict_by_feat(outs[0], outs[1], factors, metas, cfg=cfg, rescale=True)
+    else:
+        ours = head.predict_by_feat(outs[0], outs[1], metas, cfg=cfg, rescale=True)
+    reference = _reference_predict(head, outs[0], outs[1], factors, metas, cfg)
+    for mine, (boxes, scores, labels) in zip(ours, reference):
+        assert 0 < len(mine) <= 25
+        assert torch.allclose(mine.scores, scores, atol=1e-6)
+        assert torch.allclose(mine.bboxes, boxes, atol=1e-4)
+        assert torch.equal(mine.labels, labels)
+
+
+def test_a_few_steps_decrease_the_retinanet_loss():
+    torch.manual_seed(0)
+    model = MODELS.build(_tiny("retina"))
+    model.init_weights()
+    optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    samples = make_samples(2, SIZE)
+    images = [torch.randint(0, 255, (3, SIZE, SIZE), dtype=torch.uint8) for _ in samples]
+    data = model.data_preprocessor(dict(inputs=images, data_samples=samples), True)
+    values = []
+    for _ in range(5):
+        optim.zero_grad()
+        loss = sum(model(**data, mode="loss").values())
+        loss.backward()
+        optim.step()
+        values.append(float(loss.detach()))
+    assert values[-1] < values[0]

@@ -1,14 +1,17 @@
-"""Time VisionBox's Faster R-CNN and Mask R-CNN (R50-FPN) against torchvision's
-``fasterrcnn_resnet50_fpn`` / ``maskrcnn_resnet50_fpn`` on CPU and print the ratios.
+"""Time VisionBox's Faster R-CNN, Mask R-CNN, RetinaNet and FCOS (R50-FPN) against torchvision's
+``fasterrcnn_resnet50_fpn`` / ``maskrcnn_resnet50_fpn`` / ``retinanet_resnet50_fpn`` /
+``fcos_resnet50_fpn`` on CPU and print the ratios.
 
 Both detectors have random weights and see the same uint8 image (batch 1, default 800x1333), with
 the same thread count. Each side does its own preprocessing (normalise, pad to 32); the image is
 already at the test scale, so neither resizes. Inference uses each library's COCO test settings
-(1000 proposals per image, score threshold 0.05, 100 detections). A training step runs forward
-and backward with three ground-truth boxes (and masks). Each repeat times ours and torchvision's
-back to back, alternating which goes first; medians are compared.
+(two-stage: 1000 proposals per image, score threshold 0.05, 100 detections; dense heads: the 1000
+best candidates per level, each library's own score threshold and NMS). A training step runs
+forward and backward with three ground-truth boxes (and masks). Each repeat times ours and
+torchvision's back to back, alternating which goes first; medians are compared.
 
-    python tools/analysis/benchmark_detector.py --threads 2 --repeats 5 [--channels-last]
+    python tools/analysis/benchmark_detector.py --threads 2 --repeats 5 [--channels-last] \
+        [--models faster mask retinanet fcos]
 
 A ratio below 1.0 means VisionBox is faster.
 """
@@ -41,6 +44,8 @@ CONFIGS = os.path.join(
 PAIRS = {
     "faster": ("faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py", "fasterrcnn_resnet50_fpn"),
     "mask": ("mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py", "maskrcnn_resnet50_fpn"),
+    "retinanet": ("retinanet/retinanet_r50_fpn_1x_coco.py", "retinanet_resnet50_fpn"),
+    "fcos": ("fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py", "fcos_resnet50_fpn"),
 }
 
 
@@ -50,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per model and mode")
     parser.add_argument("--height", type=int, default=800)
     parser.add_argument("--width", type=int, default=1333)
-    parser.add_argument("--models", nargs="+", default=["faster", "mask"], choices=list(PAIRS))
+    parser.add_argument("--models", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     parser.add_argument("--modes", nargs="+", default=["inference", "train"])
     parser.add_argument("--channels-last", action="store_true", help="both in channels_last")
     return parser.parse_args()
@@ -154,7 +159,7 @@ def main() -> None:
         f"threads={args.threads} image=1x3x{args.height}x{args.width} repeats={args.repeats} "
         f"channels_last={args.channels_last} torch={torch.__version__}"
     )
-    print(f"{'model':<8} {'mode':<10} {'visionbox':>10} {'torchvision':>12} {'ratio':>7}")
+    print(f"{'model':<10} {'mode':<10} {'visionbox':>10} {'torchvision':>12} {'ratio':>7}")
     for kind in args.models:
         ours, reference = build_pair(kind, args)
         for mode in args.modes:
@@ -163,7 +168,7 @@ def main() -> None:
                 (ours_fn(ours, img, train, kind), reference_fn(reference, img, train, kind)),
                 args.repeats,
             )
-            print(f"{kind:<8} {mode:<10} {t_ours:>9.3f}s {t_ref:>11.3f}s {t_ours / t_ref:>7.2f}")
+            print(f"{kind:<10} {mode:<10} {t_ours:>9.3f}s {t_ref:>11.3f}s {t_ours / t_ref:>7.2f}")
 
 
 if __name__ == "__main__":
