@@ -305,3 +305,14 @@ def test_scope_of_a_dict_holds_for_its_children():
     validate_config(dict(model=model, default_scope="core"))
     (error,) = errors_of(dict(model=dict(model, part=dict(part, dpeth=2)), default_scope="core"))
     assert "model.part" in error and "Did you mean 'depth'" in error
+
+
+def test_a_model_variable_is_checked_as_a_model():
+    # ``detector = _base_.model`` kept beside ``model = dict(type=..., detector=detector)``.
+    detector = good_config()["model"]
+    detector["backbone"]["norm_cfg"] = dict(type="BN", requires_grad=True)
+    cfg = dict(good_config(), detector=detector)
+    validate_config(cfg)
+    detector["backbone"]["dpeth"] = 50
+    (error,) = errors_of(cfg)
+    assert "detector.backbone" in error and "Did you mean 'depth'" in error

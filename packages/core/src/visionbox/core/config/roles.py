@@ -169,7 +169,12 @@ _TOP_LEVEL = {
 }
 
 
-def top_level_role(key: str, value: Any) -> Role:
+def top_level_role(
+    key: str, value: Any, is_model: Callable[[dict], bool] | None = None
+) -> Role:
+    """The role of ``cfg[key]``. A variable of no known key whose dict ``is_model`` (such as
+    ``detector = _base_.model`` before it goes into a tracker's ``model``) is walked as a model,
+    loosely."""
     if key in _TOP_LEVEL:
         return _TOP_LEVEL[key]
     if key.endswith("_dataloader"):
@@ -178,4 +183,6 @@ def top_level_role(key: str, value: Any) -> Role:
         return _TRANSFORM
     if key.endswith("_evaluator"):
         return _EVALUATOR if isinstance(value, dict) and "metrics" in value else _METRIC
+    if is_model is not None and isinstance(value, dict) and is_model(value):
+        return _MODEL_SOFT
     return _SOFT

@@ -135,6 +135,17 @@ class _Walker:
             self.errors.append(errors[0])
         return preferred if preferred is not None and not errors[0] else None
 
+    def is_model(self, cfg: dict) -> bool:
+        """Whether ``cfg`` names a type registered in MODELS (in its ``_scope_``)."""
+        type_name = cfg.get("type")
+        if not isinstance(type_name, str):
+            return False
+        try:  # a missing scope is reported when the dict itself is walked
+            with vb_registry.MODELS.switch_scope_and_registry(cfg.get("_scope_")) as registry:
+                return registry.get(type_name) is not None
+        except Exception:
+            return False
+
     def first(self, names: tuple[str, ...], type_name: str, scope: str | None, path: str) -> Any:
         for name in names:
             obj = self.lookup(name, type_name, scope, path)
@@ -265,6 +276,6 @@ def validate_config(cfg: Any) -> None:
     walker = _Walker()
     with DefaultScope.overwrite_default_scope(data.get("default_scope")):
         for key, value in data.items():
-            walker.walk(value, key, top_level_role(key, value))
+            walker.walk(value, key, top_level_role(key, value, walker.is_model))
     if walker.errors:
         raise ConfigValidationError(walker.errors)

@@ -1,25 +1,12 @@
 # QDTrack: a person Faster R-CNN (the detection package's) with a quasi-dense embedding head,
 # trained on key/reference frame pairs of MOT17 half-train, tracked on MOT17 half-val.
+# The RoI extractor, assigner and sampler come from the detection package (``_scope_``).
 # The RoI sampler is the detection package's RandomSampler (mmdetection uses a CombinedSampler).
 _base_ = [
     "detection::_base_/models/faster-rcnn_r50_fpn.py",
     "../_base_/datasets/mot_challenge.py",
     "../_base_/default_runtime.py",
 ]
-
-
-def _scoped(cfg, scope="detection"):
-    """Give every component dict its scope (``_scope_='detection'``), so that its types resolve
-    in the detection package from this tracking config."""
-    if isinstance(cfg, dict):
-        keep = ("norm_cfg", "act_cfg", "conv_cfg", "roi_layer", "nms", "init_cfg")
-        out = {k: (v if k in keep else _scoped(v, scope)) for k, v in cfg.items()}
-        if "type" in out:
-            out["_scope_"] = scope
-        return out
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(_scoped(v, scope) for v in cfg)
-    return cfg
 
 
 detector = _base_.model
@@ -44,16 +31,15 @@ model = dict(
         bgr_to_rgb=False,
         pad_size_divisor=32,
     ),
-    detector=_scoped(detector),
+    detector=detector,
     track_head=dict(
         type="QuasiDenseTrackHead",
-        roi_extractor=_scoped(
-            dict(
-                type="SingleRoIExtractor",
-                roi_layer=dict(type="RoIAlign", output_size=7, sampling_ratio=0),
-                out_channels=256,
-                featmap_strides=[4, 8, 16, 32],
-            )
+        roi_extractor=dict(
+            type="SingleRoIExtractor",
+            _scope_="detection",
+            roi_layer=dict(type="RoIAlign", output_size=7, sampling_ratio=0),
+            out_channels=256,
+            featmap_strides=[4, 8, 16, 32],
         ),
         embed_head=dict(
             type="QuasiDenseEmbedHead",
@@ -71,24 +57,24 @@ model = dict(
                 loss_weight=1.0,
             ),
         ),
-        train_cfg=_scoped(
-            dict(
-                assigner=dict(
-                    type="MaxIoUAssigner",
-                    pos_iou_thr=0.7,
-                    neg_iou_thr=0.5,
-                    min_pos_iou=0.5,
-                    match_low_quality=False,
-                    ignore_iof_thr=-1,
-                ),
-                sampler=dict(
-                    type="RandomSampler",
-                    num=256,
-                    pos_fraction=0.5,
-                    neg_pos_ub=3,
-                    add_gt_as_proposals=True,
-                ),
-            )
+        train_cfg=dict(
+            assigner=dict(
+                type="MaxIoUAssigner",
+                _scope_="detection",
+                pos_iou_thr=0.7,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.5,
+                match_low_quality=False,
+                ignore_iof_thr=-1,
+            ),
+            sampler=dict(
+                type="RandomSampler",
+                _scope_="detection",
+                num=256,
+                pos_fraction=0.5,
+                neg_pos_ub=3,
+                add_gt_as_proposals=True,
+            ),
         ),
     ),
     tracker=dict(

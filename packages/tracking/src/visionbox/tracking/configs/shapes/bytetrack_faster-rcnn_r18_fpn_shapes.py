@@ -8,20 +8,6 @@
 _base_ = ["detection::_base_/models/faster-rcnn_r50_fpn.py", "../_base_/default_runtime.py"]
 
 
-def _scoped(cfg, scope="detection"):
-    """Give every component dict of the detector its scope (``_scope_='detection'``), so that its
-    types resolve in the detection package from this tracking config."""
-    if isinstance(cfg, dict):
-        keep = ("norm_cfg", "act_cfg", "conv_cfg", "roi_layer", "nms", "init_cfg")
-        out = {k: (v if k in keep else _scoped(v, scope)) for k, v in cfg.items()}
-        if "type" in out:
-            out["_scope_"] = scope
-        return out
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(_scoped(v, scope) for v in cfg)
-    return cfg
-
-
 data_root = "data/shapes_mot/"
 metainfo = dict(classes=("shape",))
 
@@ -51,7 +37,7 @@ model = dict(
         bgr_to_rgb=True,
         pad_size_divisor=32,
     ),
-    detector=_scoped(detector),
+    detector=detector,
     tracker=dict(
         type="ByteTracker",
         motion=dict(type="KalmanFilter"),

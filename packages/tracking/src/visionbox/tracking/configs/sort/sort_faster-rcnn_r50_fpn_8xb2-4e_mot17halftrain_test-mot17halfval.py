@@ -6,20 +6,6 @@ _base_ = [
 ]
 
 
-def _scoped(cfg, scope="detection"):
-    """Give every component dict of the detector its scope (``_scope_='detection'``), so that its
-    types resolve in the detection package from this tracking config."""
-    if isinstance(cfg, dict):
-        keep = ("norm_cfg", "act_cfg", "conv_cfg", "roi_layer", "nms", "init_cfg")
-        out = {k: (v if k in keep else _scoped(v, scope)) for k, v in cfg.items()}
-        if "type" in out:
-            out["_scope_"] = scope
-        return out
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(_scoped(v, scope) for v in cfg)
-    return cfg
-
-
 detector = _base_.model
 detector.pop("data_preprocessor")
 detector.rpn_head.bbox_coder.update(dict(clip_border=False))
@@ -42,7 +28,7 @@ model = dict(
         rgb_to_bgr=False,
         pad_size_divisor=32,
     ),
-    detector=_scoped(detector),
+    detector=detector,
     tracker=dict(
         type="SORTTracker",
         motion=dict(type="KalmanFilter", center_only=False),
