@@ -23,26 +23,19 @@ CONFIGS = sorted(p for p in CONFIG_ROOT.rglob("*.py") if "_base_" not in p.parts
 PARAMETERS = {
     "sort_faster-rcnn_r50_fpn_8xb2-4e_mot17halftrain_test-mot17halfval.py": 41_348_181,
     "bytetrack_yolox_x_8xb4-80e_crowdhuman-mot17halftrain_test-mot17halfval.py": 98_995_378,
+    "ocsort_yolox_x_8xb4-amp-80e_crowdhuman-mot17halftrain_test-mot17halfval.py": 98_995_378,
 }
 
 
-def _missing_detection_base(path: Path) -> str | None:
-    """The ``detection::`` base a config needs that the detection package does not ship."""
-    text = path.read_text()
-    for line in text.splitlines():
+def _detection_bases(path: Path) -> list[str]:
+    """The ``detection::`` bases a config names, directly or through its ``../`` bases."""
+    refs = []
+    for line in path.read_text().splitlines():
         if "detection::" in line:
-            ref = line.split('"')[1]
-            try:
-                if not Path(resolve_scoped_path(ref)).is_file():
-                    return ref
-            except (FileNotFoundError, ModuleNotFoundError, ValueError):
-                return ref
+            refs.append(line.split('"')[1])
         if '_base_ = ["../' in line:
-            base = (path.parent / line.split('"')[1]).resolve()
-            missing = _missing_detection_base(base)
-            if missing:
-                return missing
-    return None
+            refs += _detection_bases((path.parent / line.split('"')[1]).resolve())
+    return refs
 
 
 def test_configs_are_found():
@@ -52,9 +45,8 @@ def test_configs_are_found():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_config_builds(path):
-    missing = _missing_detection_base(path)
-    if missing:
-        pytest.skip(f"the detection package does not ship {missing} yet")
+    for ref in _detection_bases(path):
+        assert Path(resolve_scoped_path(ref)).is_file(), f"the detection package lacks {ref}"
     cfg = Config.fromfile(str(path))
     assert cfg.default_scope == "tracking"
     try:
@@ -70,3 +62,32 @@ def test_config_builds(path):
         assert sum(p.numel() for p in model.parameters()) == PARAMETERS[path.name]
     if "detector" in cfg.model:
         assert cfg.model.detector._scope_ == "detection"
+
+
+def test_yolox_trackers_take_the_detection_recipe():
+    """The ByteTrack config trains its YOLOX-X with the detection package's recipe (types resolved
+    in the 'detection' scope) and the detector matches mmdetection's: one class, NMS at 0.7."""
+    path = (
+        CONFIG_ROOT
+        / "bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-mot17halftrain_test-mot17halfval.py"
+    )
+    cfg = Config.fromfile(str(path))
+    detector = cfg.model.detector
+    assert detector.type == "YOLOX" and detector.bbox_head.num_classes == 1
+    assert detector.test_cfg.nms.iou_threshold == 0.7 and "data_preprocessor" not in detector
+    assert cfg.model.data_preprocessor.use_det_processor
+    assert cfg.model.data_preprocessor.batch_augments[0]._scope_ == "detection"
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == "MultiImageMixDataset" and dataset._scope_ == "detection"
+    assert [t.type for t in dataset.pipeline][:3] == ["Mosaic", "RandomAffine", "MixUp"]
+    hooks = {h.type: h for h in cfg.custom_hooks}
+    assert hooks["YOLOXModeSwitchHook"].num_last_epochs == 10
+    assert hooks["EMAHook"].ema_type == "ExpMomentumEMA"
+    assert cfg.param_scheduler[0].type == "QuadraticWarmupLR"
+    strongsort = Config.fromfile(
+        str(
+            CONFIG_ROOT / "strongsort/strongsort_yolox_x_8xb4-80e_crowdhuman-mot17halftrain_"
+            "test-mot17halfval.py"
+        )
+    )
+    assert strongsort.train_dataloader is None and strongsort.custom_hooks == []

@@ -66,3 +66,11 @@ val_evaluator = dict(
     ],
 )
 test_evaluator = val_evaluator
+
+# As in mmdetection, this config only tracks: the detector and the ReID model are trained by
+# their own configs and loaded through init_cfg.
+train_dataloader = None
+train_cfg = None
+optim_wrapper = None
+param_scheduler = None
+custom_hooks = []
