@@ -4,15 +4,20 @@ truth, post-processing, detectors' gradient contract, config sizes and a short t
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
 from mmengine.structures import InstanceData
 
+from visionbox.core.datasets.shapes import make_shapes
 from visionbox.core.testing import assert_all_params_have_grad, tiny_backbone_cfg
 from visionbox.detection.registry import MODELS, TASK_UTILS
 
-from .conftest import load_cfg, make_samples
+from .conftest import CONFIGS, load_cfg, make_samples, repo_path
 
 SIZE = 64
 
@@ -282,6 +287,10 @@ def test_batched_post_processing_equals_a_per_image_per_level_loop(kind):
         assert torch.allclose(mine.scores, scores, atol=1e-6)
         assert torch.allclose(mine.bboxes, boxes, atol=1e-4)
         assert torch.equal(mine.labels, labels)
+    cfg["score_thr"] = 1.0  # nothing passes: empty results, not an error
+    extra = (factors,) if kind == "fcos" else ()
+    for result in head.predict_by_feat(*outs[:2], *extra, batch_img_metas=metas, cfg=cfg):
+        assert len(result) == 0 and result.bboxes.shape == (0, 4)
 
 
 def test_a_few_steps_decrease_the_retinanet_loss():
@@ -300,3 +309,33 @@ def test_a_few_steps_decrease_the_retinanet_loss():
         optim.step()
         values.append(float(loss.detach()))
     assert values[-1] < values[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "config", ["shapes/retinanet_r18_fpn_shapes.py", "shapes/fcos_r18_fpn_shapes.py"]
+)
+def test_shapes_demo_reaches_bbox_map(tmp_path, config):
+    """The dense-detector demos: tools/detection/train.py + test.py on the full Shapes set."""
+    repo = repo_path("")
+    data = os.path.join(repo, "data", "shapes_det")
+    if not os.path.isfile(os.path.join(data, "annotations", "instances_val.json")):
+        make_shapes("detection", data, seed=0)
+    cfg = repo_path(f"{CONFIGS}/{config}")
+    work = str(tmp_path / "work")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    subprocess.run(
+        [sys.executable, "tools/detection/train.py", cfg, "--work-dir", work],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
+    ckpt = os.path.join(work, f"epoch_{load_cfg(config).train_cfg.max_epochs}.pth")
+    subprocess.run(
+        [sys.executable, "tools/detection/test.py", cfg, ckpt, "--work-dir", work],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
+    with open(os.path.join(work, "metrics.json")) as f:
+        assert json.load(f)["coco/bbox_mAP"] >= 0.5

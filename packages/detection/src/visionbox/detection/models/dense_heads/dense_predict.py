@@ -17,6 +17,7 @@ mmdet 3.x does the same steps one image and one level at a time (``filter_scores
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -29,23 +30,48 @@ __all__ = ["dense_predict"]
 
 
 def _level_candidates(
-    score: Tensor, nms_pre: int, score_thr: float
+    logits: Tensor, nms_pre: int, score_thr: float, use_sigmoid: bool
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Best (prior, class) pairs of one level.
+    """The (prior, class) pairs of one level scoring above ``score_thr``, at most ``nms_pre``
+    per image (the best ones).
+
+    The threshold is applied to the logits (``sigmoid(x) > t`` iff ``x > log(t / (1 - t))``), so
+    only the survivors go through the sigmoid and the top-k ranks only them.
 
     Args:
-        score: (B, N_l, C) probabilities.
+        logits: (B, N_l, C') class logits.
 
     Returns:
-        ``(scores, prior_inds, labels, valid)``: each (B, K_l).
+        ``(img_inds, prior_inds, labels, scores)``: each (M,), M candidates of all images.
     """
-    num_imgs, num_priors, num_classes = score.shape
-    flat = score.reshape(num_imgs, -1)
-    if 0 < nms_pre < flat.size(1):
-        flat, inds = flat.topk(nms_pre, dim=1, sorted=False)
+    num_imgs = logits.size(0)
+    if use_sigmoid:
+        num_classes = logits.size(-1)
+        flat = logits.reshape(num_imgs, -1)
+        if score_thr <= 0:
+            thr = -math.inf
+        elif score_thr >= 1:
+            thr = math.inf
+        else:
+            thr = math.log(score_thr / (1 - score_thr))
+        img_inds, inds = torch.nonzero(flat > thr, as_tuple=True)
+        scores = flat[img_inds, inds].sigmoid()
     else:
-        inds = torch.arange(flat.size(1), device=flat.device).expand(num_imgs, -1)
-    return flat, inds // num_classes, inds % num_classes, flat > score_thr
+        num_classes = logits.size(-1) - 1
+        flat = logits.softmax(-1)[..., :-1].reshape(num_imgs, -1)
+        img_inds, inds = torch.nonzero(flat > score_thr, as_tuple=True)
+        scores = flat[img_inds, inds]
+    if 0 < nms_pre < scores.numel():
+        # Rank the candidates within their image: by score, then (stably) by image.
+        order = scores.argsort(descending=True)
+        order = order[img_inds[order].argsort(stable=True)]
+        sorted_imgs = img_inds[order]
+        counts = torch.bincount(sorted_imgs, minlength=num_imgs)
+        starts = counts.cumsum(0) - counts
+        rank = torch.arange(order.numel(), device=order.device) - starts[sorted_imgs]
+        keep = order[rank < nms_pre]
+        img_inds, inds, scores = img_inds[keep], inds[keep], scores[keep]
+    return img_inds, inds // num_classes, inds % num_classes, scores
 
 
 def dense_predict(
@@ -66,7 +92,7 @@ def dense_predict(
         cls_scores: L maps (B, A * C', H_l, W_l) of logits (C' = C, or C + 1 with softmax).
         bbox_preds: L maps (B, A * 4, H_l, W_l).
         priors: L tensors (N_l, P) of anchors (P = 4) or points (P = 2), location-major.
-        decode: ``decode(priors (B, K, P), preds (B, K, 4)) -> boxes (B, K, 4)``.
+        decode: ``decode(priors (M, P), preds (M, 4)) -> boxes (M, 4)``.
         batch_img_metas: B dicts with ``img_shape`` (and ``scale_factor`` when ``rescale``).
         cfg: ``nms_pre``, ``score_thr``, ``nms``, ``max_per_img``, ``min_bbox_size``.
         use_sigmoid: Scores are sigmoids (else softmax, last column background).
@@ -82,37 +108,42 @@ def dense_predict(
     nms_pre = cfg.get("nms_pre", -1)
     score_thr = cfg.get("score_thr", 0.0)
     num_imgs = cls_scores[0].size(0)
-    all_scores, all_labels, all_valid, all_priors, all_preds, all_factors = [], [], [], [], [], []
+    parts: dict[str, list[Tensor]] = dict(img=[], label=[], score=[], prior=[], pred=[], factor=[])
+    num_classes = 0
     for level, (cls_score, bbox_pred) in enumerate(zip(cls_scores, bbox_preds)):
         per_location = bbox_pred.size(1) // 4  # A
         channels = cls_score.size(1) // per_location  # C'
+        num_classes = channels if use_sigmoid else channels - 1
         logits = cls_score.permute(0, 2, 3, 1).reshape(num_imgs, -1, channels)
-        probs = logits.sigmoid() if use_sigmoid else logits.softmax(-1)[..., :-1]
-        scores, prior_inds, labels, valid = _level_candidates(probs, nms_pre, score_thr)
+        img_inds, prior_inds, labels, scores = _level_candidates(
+            logits, nms_pre, score_thr, use_sigmoid
+        )
         pred = bbox_pred.permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
-        all_preds.append(pred.gather(1, prior_inds[..., None].expand(-1, -1, 4)))
-        all_priors.append(priors[level][prior_inds])
+        parts["pred"].append(pred[img_inds, prior_inds])
+        parts["prior"].append(priors[level][prior_inds])
         if score_factors is not None:
-            factor = score_factors[level].permute(0, 2, 3, 1).reshape(num_imgs, -1).sigmoid()
-            all_factors.append(factor.gather(1, prior_inds))
-        all_scores.append(scores)
-        all_labels.append(labels)
-        all_valid.append(valid)
-    scores, labels, valid = (torch.cat(t, 1) for t in (all_scores, all_labels, all_valid))
-    boxes = decode(torch.cat(all_priors, 1), torch.cat(all_preds, 1))
+            factor = score_factors[level].permute(0, 2, 3, 1).reshape(num_imgs, -1)
+            parts["factor"].append(factor[img_inds, prior_inds].sigmoid())
+        parts["img"].append(img_inds)
+        parts["label"].append(labels)
+        parts["score"].append(scores)
+    img_inds, labels, scores = (torch.cat(parts[k]) for k in ("img", "label", "score"))
+    preds = torch.cat(parts["pred"])
+    boxes = decode(torch.cat(parts["prior"]), preds) if len(preds) else preds.new_zeros((0, 4))
     if clip_border:
         bounds = boxes.new_tensor([[m["img_shape"][1], m["img_shape"][0]] for m in batch_img_metas])
-        boxes = torch.min(boxes.clamp(min=0), bounds.repeat(1, 2)[:, None, :])
+        boxes = torch.min(boxes.clamp(min=0), bounds.repeat(1, 2)[img_inds])
     if rescale:
         factors = boxes.new_tensor([_scale_factor(m) for m in batch_img_metas])
-        boxes = boxes / factors.repeat(1, 2)[:, None, :]
+        boxes = boxes / factors.repeat(1, 2)[img_inds]
     if score_factors is not None:
-        scores = scores * torch.cat(all_factors, 1)
+        scores = scores * torch.cat(parts["factor"])
     min_size = cfg.get("min_bbox_size", -1)
     if min_size >= 0:
-        wh = boxes[..., 2:] - boxes[..., :2]
-        valid &= (wh > min_size).all(-1)
-    return _nms_per_image(boxes, scores, labels, valid, cfg, probs.size(-1))
+        wh = boxes[:, 2:] - boxes[:, :2]
+        keep = (wh > min_size).all(-1)
+        boxes, scores, labels, img_inds = boxes[keep], scores[keep], labels[keep], img_inds[keep]
+    return _nms_per_image(boxes, scores, labels, img_inds, cfg, num_classes, num_imgs)
 
 
 def _scale_factor(meta: dict) -> tuple[float, float]:
@@ -121,18 +152,21 @@ def _scale_factor(meta: dict) -> tuple[float, float]:
 
 
 def _nms_per_image(
-    boxes: Tensor, scores: Tensor, labels: Tensor, valid: Tensor, cfg: dict, num_classes: int
+    boxes: Tensor,
+    scores: Tensor,
+    labels: Tensor,
+    img_inds: Tensor,
+    cfg: dict,
+    num_classes: int,
+    num_imgs: int,
 ) -> list[InstanceData]:
-    """One NMS call for all (image, class) groups; (B, K, 4), (B, K), (B, K), (B, K) inputs."""
-    num_imgs = boxes.size(0)
-    img_ids = torch.arange(num_imgs, device=boxes.device)[:, None].expand_as(labels)
-    boxes, scores, labels, img_ids = boxes[valid], scores[valid], labels[valid], img_ids[valid]
+    """One NMS call for all (image, class) groups of the (M, 4) boxes and (M,) scores."""
     if "nms" in cfg:
-        dets, keep = batched_nms(boxes, scores, img_ids * num_classes + labels, cfg["nms"])
+        dets, keep = batched_nms(boxes, scores, img_inds * num_classes + labels, cfg["nms"])
     else:
-        order = scores.argsort(descending=True)
-        dets, keep = torch.cat([boxes[order], scores[order, None]], -1), order
-    kept_imgs, kept_labels = img_ids[keep], labels[keep]
+        keep = scores.argsort(descending=True)
+        dets = torch.cat([boxes[keep], scores[keep, None]], -1)
+    kept_imgs, kept_labels = img_inds[keep], labels[keep]
     max_per_img = cfg.get("max_per_img", -1)
     results = []
     for i in range(num_imgs):
