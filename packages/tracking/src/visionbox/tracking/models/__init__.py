@@ -1,6 +1,17 @@
 """Models of VisionBox tracking: MOT models, trackers, ReID, motion and association utilities."""
 
-from . import data_preprocessors, losses, mot, reid, task_modules, track_heads, trackers
+from . import (
+    backbones,
+    data_preprocessors,
+    losses,
+    mot,
+    reid,
+    sot,
+    task_modules,
+    track_heads,
+    trackers,
+)
+from .backbones import SOTResNet
 from .data_preprocessors import TrackDataPreprocessor
 from .losses import MarginL2Loss, MultiPosCrossEntropyLoss
 from .mot import OCSORT, BaseMOTModel, ByteTrack, DeepSORT, QDTrack, StrongSORT
@@ -12,8 +23,15 @@ from .reid import (
     ReIDDataPreprocessor,
     TripletLoss,
 )
+from .sot import BaseSingleObjectTracker, SiamRPN
 from .task_modules import CameraMotionCompensation, InterpolateTracklets, KalmanFilter
-from .track_heads import QuasiDenseEmbedHead, QuasiDenseTrackHead
+from .track_heads import (
+    CorrelationHead,
+    QuasiDenseEmbedHead,
+    QuasiDenseTrackHead,
+    SiameseRPNAnchorGenerator,
+    SiameseRPNHead,
+)
 from .trackers import (
     BaseTracker,
     ByteTracker,
@@ -27,10 +45,12 @@ __all__ = [
     "OCSORT",
     "BaseMOTModel",
     "BaseReID",
+    "BaseSingleObjectTracker",
     "BaseTracker",
     "ByteTrack",
     "ByteTracker",
     "CameraMotionCompensation",
+    "CorrelationHead",
     "DeepSORT",
     "FcModule",
     "GlobalAveragePooling",
@@ -45,15 +65,21 @@ __all__ = [
     "QuasiDenseTrackHead",
     "QuasiDenseTracker",
     "ReIDDataPreprocessor",
+    "SOTResNet",
+    "SiamRPN",
+    "SiameseRPNAnchorGenerator",
+    "SiameseRPNHead",
     "SORTTracker",
     "StrongSORT",
     "StrongSORTTracker",
     "TrackDataPreprocessor",
     "TripletLoss",
+    "backbones",
     "data_preprocessors",
     "losses",
     "mot",
     "reid",
+    "sot",
     "task_modules",
     "track_heads",
     "trackers",

@@ -1,0 +1,6 @@
+"""Single-object trackers."""
+
+from .base import BaseSingleObjectTracker
+from .siamrpn import SiamRPN, crop_and_resize
+
+__all__ = ["BaseSingleObjectTracker", "SiamRPN", "crop_and_resize"]

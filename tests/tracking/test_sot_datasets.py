@@ -1,0 +1,202 @@
+"""SOT datasets (LaSOT, GOT-10k, TrackingNet, OTB and Shapes SOT layouts), pair sampling and the
+pair transforms."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+from visionbox.core.datasets.shapes.tracking import make_sot
+from visionbox.tracking.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
+
+BOXES = np.array([[4, 5, 10, 12], [5, 6, 10, 12], [6, 6, 11, 12]], np.float64)  # x, y, w, h
+
+
+@pytest.fixture(autouse=True)
+def _scope():
+    init_default_scope("tracking")
+
+
+def _write_frames(folder, names, size=(48, 64)):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 * i, np.uint8))
+
+
+def _write_boxes(path, boxes, sep=","):
+    path.write_text("".join(sep.join(f"{v:g}" for v in b) + "\n" for b in boxes))
+
+
+def _lasot(root):
+    seq = root / "LaSOTBenchmark" / "cat" / "cat-1"
+    _write_frames(seq / "img", [f"{i:08d}.jpg" for i in range(1, 4)])
+    _write_boxes(seq / "groundtruth.txt", BOXES)
+    (seq / "full_occlusion.txt").write_text("0,0,1")
+    (seq / "out_of_view.txt").write_text("0,0,0")
+    return dict(
+        type="LaSOTDataset", data_root=str(root), data_prefix=dict(img_path="LaSOTBenchmark")
+    )
+
+
+def _got10k(root):
+    seq = root / "train" / "GOT-10k_Train_000001"
+    _write_frames(seq, [f"{i:08d}.jpg" for i in range(1, 4)])
+    _write_boxes(seq / "groundtruth.txt", BOXES)
+    (seq / "absence.label").write_text("0\n1\n0\n")
+    (root / "train" / "list.txt").write_text("GOT-10k_Train_000001\n")
+    return dict(type="GOT10kDataset", data_root=str(root), data_prefix=dict(img_path="train"))
+
+
+def _trackingnet(root):
+    chunk = root / "TRAIN_0"
+    _write_frames(chunk / "frames" / "abc", [f"{i}.jpg" for i in range(3)])
+    (chunk / "anno").mkdir(parents=True)
+    _write_boxes(chunk / "anno" / "abc.txt", BOXES)
+    return dict(type="TrackingNetDataset", data_root=str(root))
+
+
+def _otb(root):
+    seq = root / "Basketball"
+    _write_frames(seq / "img", [f"{i:04d}.jpg" for i in range(1, 5)])  # one frame more than boxes
+    _write_boxes(seq / "groundtruth_rect.txt", BOXES, sep="\t")
+    return dict(type="OTBDataset", data_root=str(root))
+
+
+LAYOUTS = dict(
+    lasot=(_lasot, [True, True, False]),
+    got10k=(_got10k, [True, False, True]),
+    trackingnet=(_trackingnet, [True] * 3),
+    otb=(_otb, [True] * 3),
+)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_layouts_read_frames_and_boxes(tmp_path, layout):
+    make, visible = LAYOUTS[layout]
+    cfg = make(tmp_path)
+    test_set = DATASETS.build(dict(cfg, test_mode=True))
+    assert len(test_set) == 3
+    assert test_set.video_frame_indices() == [[0, 1, 2]]
+    infos = [test_set.get_data_info(i) for i in range(3)]
+    assert [i["frame_id"] for i in infos] == [0, 1, 2]
+    boxes = np.array([i["instances"][0]["bbox"] for i in infos])
+    np.testing.assert_allclose(
+        boxes, np.concatenate([BOXES[:, :2], BOXES[:, :2] + BOXES[:, 2:]], 1)
+    )
+    assert [i["visible"] for i in infos] == visible
+    assert all(cv2.imread(i["img_path"]) is not None for i in infos)
+    assert infos[2]["img_path"] > infos[0]["img_path"] or layout == "trackingnet"
+    train_set = DATASETS.build(cfg)
+    assert len(train_set) == 1
+    assert train_set.get_data_info(0)["visible"].tolist() == visible
+
+
+def test_missing_files_name_their_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        DATASETS.build(dict(type="GOT10kDataset", data_root=str(tmp_path / "nowhere")))
+    cfg = _got10k(tmp_path)
+    (tmp_path / "train" / "GOT-10k_Train_000001" / "groundtruth.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="groundtruth.txt"):
+        DATASETS.build(cfg)
+
+
+def _pipeline(exemplar=63, search=127, crop=255):
+    return [
+        dict(type="PairSampling", frame_range=10, pos_prob=0.5),
+        dict(type="LoadMultiImagesFromFile"),
+        dict(type="SeqCropLikeSiamFC", context_amount=0.5, exemplar_size=exemplar, crop_size=crop),
+        dict(
+            type="SeqShiftScaleAug",
+            target_size=[exemplar, search],
+            shift=[2, 16],
+            scale=[0.05, 0.1],
+        ),
+        dict(type="SeqColorAug", prob=[1.0, 1.0]),
+        dict(type="SeqBlurAug", prob=[0.0, 1.0]),
+        dict(type="PackSOTInputs"),
+    ]
+
+
+def test_shapes_pairs_through_the_pair_transforms(tmp_path):
+    make_sot(str(tmp_path), seed=0, num_train=2, num_val=1, frames=12)
+    dataset = DATASETS.build(
+        dict(
+            type="ShapesSOTDataset",
+            data_root=str(tmp_path),
+            data_prefix=dict(img_path="train"),
+            pipeline=_pipeline(),
+        )
+    )
+    assert len(dataset) == 2 and dataset.metainfo["classes"] == ("shape",)
+    np.random.seed(0)
+    seen = set()
+    for i in range(8):
+        item = dataset[i % 2]
+        inputs, sample = item["inputs"], item["data_samples"]
+        assert inputs.shape == (2, 3, 127, 127)
+        template, search = sample.video_data_samples
+        assert template.img_shape == (63, 63) and search.img_shape == (127, 127)
+        assert inputs[0, :, 63:, :].abs().sum() == 0  # the template is padded to the search size
+        positive = sample.is_positive_pair
+        seen.add(positive)
+        assert search.gt_instances.labels.tolist() == [int(positive)]
+        if positive:
+            assert search.video_id == template.video_id
+            assert abs(search.frame_id - template.frame_id) <= 10
+        # the target stays near the crop centres (shift and scale are small)
+        for frame, size, shift in ((template, 63, 2), (search, 127, 16)):
+            box = frame.gt_instances.bboxes[0]
+            centre = (box[:2] + box[2:]) / 2
+            assert ((centre - size / 2).abs() <= shift * 1.2 + 4).all()
+        # SiamFC context: the box with its context spans about exemplar_size pixels
+        box = template.gt_instances.bboxes[0].numpy()
+        w, h = box[2] - box[0], box[3] - box[1]
+        assert np.sqrt((w + (w + h) / 2) * (h + (w + h) / 2)) == pytest.approx(63, rel=0.12)
+    assert seen == {True, False}
+
+
+def test_crop_like_siamfc_maps_the_box():
+    crop = TRANSFORMS.build(dict(type="SeqCropLikeSiamFC", exemplar_size=127, crop_size=511))
+    img = np.zeros((200, 300, 3), np.uint8)
+    img[50:90, 100:160] = 255  # the 60 x 40 target
+    frames = crop([dict(img=img, gt_bboxes=np.array([[100.0, 50.0, 160.0, 90.0]], np.float32))])
+    out, box = frames[0]["img"], frames[0]["gt_bboxes"][0]
+    assert out.shape == (511, 511, 3)
+    x1, y1, x2, y2 = np.round(box).astype(int)
+    inside = out[y1 + 3 : y2 - 3, x1 + 3 : x2 - 3]
+    assert inside.min() > 200  # the target is where the box says
+    assert out[: y1 - 3].max() < 60 or y1 < 3
+    assert (box[:2] + box[2:]) / 2 == pytest.approx([255.5, 255.5], abs=0.6)
+
+
+def test_quota_sampler_and_random_concat(tmp_path):
+    make_sot(str(tmp_path), seed=1, num_train=2, num_val=1, frames=6)
+    part = dict(
+        type="ShapesSOTDataset",
+        data_root=str(tmp_path),
+        data_prefix=dict(img_path="val"),
+        test_mode=True,
+    )
+    concat = DATASETS.build(
+        dict(
+            type="RandomSampleConcatDataset",
+            datasets=[part, part],
+            dataset_sampling_weights=[0.0, 1.0],
+        )
+    )
+    assert concat[0]["video_name"] == "SHAPES-SOT-003"
+    sampler = DATA_SAMPLERS.build(
+        dict(type="QuotaSampler", samples_per_epoch=20), default_args=dict(dataset=concat)
+    )
+    assert len(sampler) == 20 and len(list(sampler)) == 20
+    assert max(sampler) < len(concat)
+    with pytest.raises(ValueError, match="weights"):
+        DATASETS.build(
+            dict(
+                type="RandomSampleConcatDataset",
+                datasets=[part],
+                dataset_sampling_weights=[1.0, 2.0],
+            )
+        )

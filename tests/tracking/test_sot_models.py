@@ -1,0 +1,217 @@
+"""SOTResNet, SiameseRPNHead and SiamRPN: shapes, losses on pairs, gradients, inference."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+from visionbox.tracking.registry import MODELS, TASK_UTILS
+from visionbox.tracking.structures import FrameDataSample, TrackDataSample
+
+ANCHORS = dict(
+    type="SiameseRPNAnchorGenerator", strides=[8], ratios=[0.33, 0.5, 1, 2, 3], scales=[8]
+)
+TRAIN_CFG = dict(
+    rpn=dict(
+        assigner=dict(
+            type="detection.MaxIoUAssigner",
+            pos_iou_thr=0.6,
+            neg_iou_thr=0.3,
+            min_pos_iou=0.6,
+            match_low_quality=False,
+        ),
+        sampler=dict(type="detection.RandomSampler", num=64, pos_fraction=0.25),
+        num_neg=16,
+        exemplar_size=127,
+        search_size=255,
+    )
+)
+TEST_CFG = dict(
+    exemplar_size=127,
+    search_size=255,
+    context_amount=0.5,
+    center_size=7,
+    rpn=dict(penalty_k=0.05, window_influence=0.42, lr=0.38),
+)
+TINY = dict(
+    type="SiamRPN",
+    backbone=dict(
+        type="SOTResNet",
+        depth=18,
+        base_channels=8,
+        out_indices=(1, 2, 3),
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        norm_eval=False,
+    ),
+    neck=dict(
+        type="ChannelMapper",
+        in_channels=[16, 32, 64],
+        out_channels=16,
+        kernel_size=1,
+        norm_cfg=dict(type="BN"),
+        act_cfg=None,
+    ),
+    head=dict(
+        type="SiameseRPNHead", anchor_generator=ANCHORS, in_channels=[16, 16, 16], weighted_sum=True
+    ),
+    train_cfg=TRAIN_CFG,
+    test_cfg=TEST_CFG,
+)
+
+
+@pytest.fixture(autouse=True)
+def _scope():
+    init_default_scope("tracking")
+
+
+def pair_samples(boxes, positive) -> list[TrackDataSample]:
+    samples = []
+    for box, pos in zip(boxes, positive):
+        frames = []
+        for size, b in ((127, [32.0, 32.0, 95.0, 95.0]), (255, box)):
+            frame = FrameDataSample(metainfo=dict(img_shape=(size, size)))
+            frame.gt_instances = InstanceData(
+                bboxes=torch.tensor([b], dtype=torch.float32), labels=torch.tensor([int(pos)])
+            )
+            frames.append(frame)
+        sample = TrackDataSample()
+        sample.video_data_samples = frames
+        samples.append(sample)
+    return samples
+
+
+def test_sot_resnet_shapes_and_keys():
+    backbone = MODELS.build(copy.deepcopy(TINY["backbone"])).eval()
+    z = backbone(torch.zeros(1, 3, 127, 127))
+    x = backbone(torch.zeros(1, 3, 255, 255))
+    assert [tuple(f.shape[1:]) for f in z] == [(16, 15, 15), (32, 15, 15), (64, 15, 15)]
+    assert [tuple(f.shape[1:]) for f in x] == [(16, 31, 31), (32, 31, 31), (64, 31, 31)]
+    assert backbone.conv1.padding == (0, 0)
+    assert backbone.layer2[0].downsample[0].kernel_size == (3, 3)  # 3x3 strided projection
+    assert backbone.layer3[0].downsample[0].dilation == (1, 1)  # half the stage's dilation 2
+    assert backbone.layer4[0].downsample[0].dilation == (2, 2)
+    r50 = MODELS.build(
+        dict(
+            type="SOTResNet",
+            depth=50,
+            out_indices=(1, 2, 3),
+            strides=(1, 2, 1, 1),
+            dilations=(1, 1, 2, 4),
+        )
+    )
+    keys = r50.state_dict().keys()
+    assert "layer4.0.downsample.0.weight" in keys and "layer3.5.conv3.weight" in keys
+    assert r50.layer4[0].downsample[0].weight.shape == (2048, 1024, 3, 3)
+    assert r50.out_channels == [512, 1024, 2048]
+    with pytest.raises(KeyError, match="18, 34, 50"):
+        MODELS.build(dict(type="SOTResNet", depth=101))
+
+
+def test_anchor_generator_and_window():
+    gen = TASK_UTILS.build(ANCHORS)
+    assert gen.num_base_anchors == [5]
+    assert gen.base_anchors[0][2].tolist() == [-32.0, -32.0, 32.0, 32.0]
+    anchors = gen.centered_priors((25, 25))
+    assert anchors.shape == (25 * 25 * 5, 4)
+    centre = anchors[(12 * 25 + 12) * 5 + 2]  # the centre cell's square anchor
+    assert centre.tolist() == [-32.0, -32.0, 32.0, 32.0]
+    window = gen.gen_2d_hanning_windows([(25, 25)])[0]
+    assert window.shape == (3125,) and window.argmax() // 5 == 12 * 25 + 12
+
+
+def test_head_loss_on_pairs_positive_and_negative():
+    torch.manual_seed(0)
+    head = MODELS.build(
+        dict(
+            type="SiameseRPNHead",
+            anchor_generator=ANCHORS,
+            in_channels=[8, 8],
+            train_cfg=TRAIN_CFG["rpn"],
+            test_cfg=TEST_CFG["rpn"],
+        )
+    )
+    z = tuple(torch.randn(2, 8, 7, 7) for _ in range(2))
+    x = tuple(torch.randn(2, 8, 31, 31) for _ in range(2))
+    boxes = [[96.0, 96.0, 160.0, 160.0], [100.0, 110.0, 164.0, 170.0]]
+    cls_score, bbox_pred = head(z, x)
+    assert cls_score.shape == (2, 10, 25, 25) and bbox_pred.shape == (2, 20, 25, 25)
+    losses = head.loss(z, x, pair_samples(boxes, [True, True]))
+    assert losses["loss_rpn_cls"] > 0 and losses["loss_rpn_bbox"] > 0
+    negative = head.loss(z, x, pair_samples(boxes, [False, False]))
+    assert negative["loss_rpn_cls"] > 0 and negative["loss_rpn_bbox"] == 0
+    labels, weights, targets, bbox_weights = head.get_targets(
+        torch.tensor(boxes), torch.tensor([True, False]), (25, 25)
+    )
+    assert labels[0].sum() == (weights[0][labels[0] == 1] > 0).sum() <= 16
+    assert (weights[0] > 0).sum() <= 64 and (weights[1] > 0).sum() == 16
+    assert labels[1].sum() == 0 and bbox_weights[1].sum() == 0
+    # each pair's classification weights sum to 1/N (half positives, half negatives)
+    assert weights.sum(1).tolist() == pytest.approx([0.5, 0.25])
+    # the sampled negatives of the negative pair lie in the 7x7 cells around the distractor
+    cells = torch.nonzero(weights[1] > 0)[:, 0] // 5
+    cx = 12 + int(torch.ceil(torch.tensor((132.0 - 127) / 8 + 0.5)))
+    assert ((cells % 25 - cx).abs() <= 3).all()
+
+
+def test_siamrpn_trains_on_pairs_every_parameter_gets_a_gradient():
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(TINY))
+    model.init_weights()
+    model.train()
+    inputs = torch.randn(2, 2, 3, 255, 255)
+    samples = pair_samples([[96.0, 96.0, 160.0, 160.0], [90.0, 100.0, 150.0, 164.0]], [True, False])
+    losses = model(inputs, samples, mode="loss")
+    assert set(losses) == {"loss_rpn_cls", "loss_rpn_bbox"}
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+    cls_score, bbox_pred = model(inputs, samples, mode="tensor")
+    assert cls_score.shape == (2, 10, 25, 25)
+
+
+def _frame_sample(frame_id, box=None, shape=(180, 200)):
+    frame = FrameDataSample(metainfo=dict(frame_id=frame_id, img_shape=shape, ori_shape=shape))
+    frame.gt_instances = InstanceData(
+        bboxes=torch.tensor([box or [0.0, 0.0, 1.0, 1.0]]), labels=torch.zeros(1, dtype=torch.long)
+    )
+    sample = TrackDataSample()
+    sample.video_data_samples = [frame]
+    return sample
+
+
+def test_siamrpn_inference_keeps_state_and_clips():
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(TINY)).eval()
+    img = torch.randn(1, 1, 3, 180, 200)
+    with torch.no_grad():
+        first = model.predict(img, [_frame_sample(0, [50.0, 60.0, 90.0, 110.0])])[0][0]
+        assert first.pred_track_instances.bboxes.tolist() == [[50.0, 60.0, 90.0, 110.0]]
+        assert first.pred_track_instances.scores.item() == -1
+        for fid in (1, 2):
+            out = model.predict(img, [_frame_sample(fid)])[0][0].pred_track_instances
+            box = out.bboxes[0]
+            assert 0 <= out.scores.item() <= 1
+            w, h = box[2] - box[0], box[3] - box[1]
+            assert w >= 10 and h >= 10 and w <= 200 and h <= 180
+    model.memo = {}
+    with pytest.raises(RuntimeError, match="frame 0"):
+        model.predict(img, [_frame_sample(3)])
+
+
+def test_siamrpn_head_names():
+    cfg = copy.deepcopy(TINY)
+    cfg["track_head"] = cfg.pop("head")
+    model = MODELS.build(cfg)
+    assert type(model.head).__name__ == "SiameseRPNHead"
+    assert any(k.startswith("head.cls_heads.0.kernel_convs.conv") for k in model.state_dict())
+    assert model.head.train_cfg["num_neg"] == 16  # train_cfg.rpn reaches the head
+    cfg["head"] = dict(type="NoSuchHead")  # track_head replaces an inherited head
+    assert type(MODELS.build(cfg).head).__name__ == "SiameseRPNHead"
+    with pytest.raises(ValueError, match="needs a head"):
+        MODELS.build(dict(type="SiamRPN", backbone=TINY["backbone"]))
