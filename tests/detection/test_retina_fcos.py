@@ -106,6 +106,27 @@ def test_head_losses_on_empty_and_one_box(kind, args):
     assert reg.weight.grad.abs().sum() > 0
 
 
+def test_plain_anchor_head_has_mmdetection_keys_and_losses():
+    cfg = _tiny("retina")
+    head_cfg = dict(cfg.bbox_head)
+    for key in ("stacked_convs", "type"):
+        head_cfg.pop(key)
+    head = MODELS.build(dict(type="AnchorHead", **head_cfg, train_cfg=cfg.train_cfg))
+    assert sorted(head.state_dict()) == [
+        "conv_cls.bias",
+        "conv_cls.weight",
+        "conv_reg.bias",
+        "conv_reg.weight",
+    ]
+    assert head.conv_cls.out_channels == 9 * 3 and head.conv_reg.kernel_size == (1, 1)
+    empty = make_samples(1, SIZE, boxes=torch.zeros(0, 4), labels=torch.zeros(0))
+    losses = head.loss(_feats(), empty)
+    assert losses["loss_cls"] > 0 and losses["loss_bbox"] == 0
+    one = make_samples(1, SIZE, boxes=[[10.0, 12.0, 42.0, 50.0]], labels=[2])
+    losses = head.loss(_feats(), one)
+    assert losses["loss_cls"] > 0 and losses["loss_bbox"] > 0
+
+
 def test_fcos_targets_against_a_per_point_reference():
     head = _head("fcos", center_sampling=True)
     points = head.prior_generator.grid_priors([(8, 8), (4, 4), (2, 2), (1, 1), (1, 1)])
