@@ -14,7 +14,8 @@ largest image's count); C classes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Literal
 
 import torch
@@ -29,6 +30,7 @@ from .anchor_free_head import AnchorFreeHead, Scale
 __all__ = ["FCOSHead"]
 
 INF = 1e8
+_GN32 = MappingProxyType(dict(type="GN", num_groups=32, requires_grad=True))
 
 
 def _reduce_mean(value: Tensor) -> Tensor:
@@ -96,7 +98,7 @@ class FCOSHead(AnchorFreeHead):
         loss_cls: dict | nn.Module | None = None,
         loss_bbox: dict | nn.Module | None = None,
         loss_centerness: dict | nn.Module | None = None,
-        norm_cfg: dict | None = dict(type="GN", num_groups=32, requires_grad=True),  # noqa: B006
+        norm_cfg: Mapping | None = _GN32,
         cls_predictor_cfg: dict | None = None,
         feat_channels: int = 256,
         stacked_convs: int = 4,
