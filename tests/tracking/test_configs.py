@@ -82,7 +82,7 @@ def test_yolox_trackers_take_the_detection_recipe():
     assert [t.type for t in dataset.pipeline][:3] == ["Mosaic", "RandomAffine", "MixUp"]
     hooks = {h.type: h for h in cfg.custom_hooks}
     assert hooks["YOLOXModeSwitchHook"].num_last_epochs == 10
-    assert hooks["EMAHook"].ema_type == "ExpMomentumEMA"
+    assert hooks["EMAHook"].ema_type == "detection.ExpMomentumEMA"
     assert cfg.param_scheduler[0].type == "QuadraticWarmupLR"
     strongsort = Config.fromfile(
         str(
@@ -91,3 +91,61 @@ def test_yolox_trackers_take_the_detection_recipe():
         )
     )
     assert strongsort.train_dataloader is None and strongsort.custom_hooks == []
+
+
+def test_bytetrack_config_trains_its_yolox_with_the_recipe(tmp_path):
+    """The ByteTrack config's training part, shrunk: the tracking runner trains the detection
+    package's YOLOX through MultiImageMixDataset, the quadratic warm-up, the mode switch of the
+    tracker's detector and the EMA (all resolved in the 'detection' scope)."""
+    from visionbox.core.datasets.shapes import make_shapes
+    from visionbox.core.engine import build_runner
+
+    root = str(tmp_path / "shapes")
+    make_shapes("detection", root, seed=0, num_train=8, num_val=1)
+    cfg = Config.fromfile(
+        str(
+            CONFIG_ROOT / "bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-mot17halftrain_"
+            "test-mot17halfval.py"
+        )
+    )
+    det = cfg.model.detector
+    det.backbone.update(deepen_factor=0.33, widen_factor=0.125)
+    det.neck.update(in_channels=[32, 64, 128], out_channels=16, num_csp_blocks=1)
+    det.bbox_head.update(in_channels=16, feat_channels=16)
+    det.init_cfg = None
+    cfg.model.data_preprocessor.batch_augments[0].random_size_range = (64, 96)
+    dataset = cfg.train_dataloader.dataset
+    part = dataset.dataset.datasets[0]
+    part.update(
+        data_root=root,
+        ann_file="annotations/instances_train.json",
+        data_prefix=dict(img="train/"),
+        metainfo=dict(classes=("circle",)),
+    )
+    dataset.dataset.datasets = [part]
+    for transform in dataset.pipeline:
+        if "img_scale" in transform:
+            transform.img_scale = (96, 96)
+        if transform.type == "RandomAffine":
+            transform.border = (-48, -48)
+        if transform.type == "Resize":
+            transform.scale = (96, 96)
+    cfg.train_dataloader.update(
+        batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False
+    )
+    cfg.train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=2, val_interval=10)
+    cfg.val_dataloader = cfg.test_dataloader = cfg.val_cfg = cfg.test_cfg = None
+    cfg.val_evaluator = cfg.test_evaluator = None
+    cfg.param_scheduler = [dict(cfg.param_scheduler[0], end=1)]
+    cfg.custom_hooks[0].num_last_epochs = 0  # the switch happens before the second epoch
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.work_dir = str(tmp_path / "work")
+    runner = build_runner(cfg, default_scope="tracking")
+    runner.train()
+    assert runner.model.detector.bbox_head.use_l1
+    assert runner.train_dataloader.dataset._skip_type_keys == ("Mosaic", "RandomAffine", "MixUp")
+    assert "train/loss_l1" in runner.message_hub.log_scalars
+    hooks = {type(h).__name__: h for h in runner.hooks}
+    assert {"YOLOXModeSwitchHook", "SyncNormHook"} <= set(hooks)
+    ema = hooks["EMAHook"]
+    assert type(ema.ema_model).__name__ == "ExpMomentumEMA"

@@ -22,6 +22,8 @@ def _scoped(cfg, scope="detection"):
 
 
 default_scope = "tracking"
+# The detection package's training hooks and schedulers (QuadraticWarmupLR, YOLOXModeSwitchHook).
+custom_imports = dict(imports=["visionbox.detection.engine"], allow_failed_imports=False)
 dataset_type = "MOTChallengeDataset"
 data_root = "data/MOT17/"
 
@@ -211,7 +213,8 @@ custom_hooks = _scoped(
         dict(type="SyncNormHook", priority=48),
         dict(
             type="EMAHook",
-            ema_type="ExpMomentumEMA",
+            # EMAHook builds its averaged model in the default (tracking) scope.
+            ema_type="detection.ExpMomentumEMA",
             momentum=0.0001,
             update_buffers=True,
             priority=49,
