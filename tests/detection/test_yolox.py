@@ -263,7 +263,10 @@ def test_yolox_s_has_mmdetection_size_and_keys():
 @pytest.mark.parametrize(
     ("name", "count"),
     [
+        # The published sizes are 0.91M, 5.06M, 25.3M and 54.2M parameters.
+        ("yolox/yolox_nano_8xb8-300e_coco.py", 912_159),
         ("yolox/yolox_tiny_8xb8-300e_coco.py", 5_055_855),
+        ("yolox/yolox_m_8xb8-300e_coco.py", 25_326_495),
         ("yolox/yolox_l_8xb8-300e_coco.py", 54_208_895),
     ],
 )
