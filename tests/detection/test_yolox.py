@@ -191,6 +191,18 @@ def test_every_parameter_gets_a_gradient(use_l1):
     assert_all_params_have_grad(model)
 
 
+def test_dcn_on_last_conv_uses_a_modulated_deformable_conv():
+    cfg = tiny_yolox_cfg()
+    cfg.bbox_head.dcn_on_last_conv = True
+    model = MODELS.build(cfg)
+    last = model.bbox_head.multi_level_reg_convs[0][-1].conv
+    assert type(last).__name__ == "ModulatedDeformConv2dPack"  # registered as DCNv2, as in mmcv
+    assert "bbox_head.multi_level_cls_convs.1.1.conv.conv_offset.weight" in model.state_dict()
+    losses = model(**_batch(model, make_samples(1)), mode="loss")
+    sum(losses.values()).backward()
+    assert_all_params_have_grad(model)
+
+
 def test_every_parameter_gets_a_gradient_on_images_without_boxes():
     model = MODELS.build(tiny_yolox_cfg())
     samples = make_samples(2, boxes=torch.zeros((0, 4)), labels=torch.zeros(0, dtype=torch.long))

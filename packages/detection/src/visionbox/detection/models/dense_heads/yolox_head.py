@@ -89,7 +89,7 @@ class YOLOXHead(BaseHead):
         stacked_convs: Convs per tower.
         strides: Stride of every level.
         use_depthwise: Depthwise separable tower convs.
-        dcn_on_last_conv: Not supported here (deformable convs need compiled ops); must be False.
+        dcn_on_last_conv: The last tower conv is a modulated deformable conv (``DCNv2``).
         conv_bias: Bias of the tower convs (``'auto'``: only without norm).
         conv_cfg: Conv config.
         norm_cfg: Norm config.
@@ -127,8 +127,6 @@ class YOLOXHead(BaseHead):
         init_cfg: dict | list[dict] | None = _KAIMING,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        if dcn_on_last_conv:
-            raise ValueError("YOLOXHead: dcn_on_last_conv needs deformable convs (not available)")
         if not (conv_bias == "auto" or isinstance(conv_bias, bool)):
             raise ValueError(f"YOLOXHead: conv_bias must be 'auto' or a bool, got {conv_bias!r}")
         self.num_classes = num_classes
@@ -170,6 +168,7 @@ class YOLOXHead(BaseHead):
 
     def _build_stacked_convs(self) -> nn.Sequential:
         conv = DepthwiseSeparableConvModule if self.use_depthwise else ConvModule
+        last = self.stacked_convs - 1
         return nn.Sequential(
             *(
                 conv(
@@ -178,7 +177,9 @@ class YOLOXHead(BaseHead):
                     3,
                     stride=1,
                     padding=1,
-                    conv_cfg=self.conv_cfg,
+                    conv_cfg=dict(type="DCNv2")
+                    if self.dcn_on_last_conv and i == last
+                    else self.conv_cfg,
                     norm_cfg=self.norm_cfg,
                     act_cfg=self.act_cfg,
                     bias=self.conv_bias,
