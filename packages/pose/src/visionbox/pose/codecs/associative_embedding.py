@@ -16,7 +16,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..registry import KEYPOINT_CODECS
 from .base import BaseKeypointCodec, _check_keypoints, _visible
-from .utils import gaussian_heatmaps
+from .utils import gaussian_heatmaps, refine_keypoints, refine_keypoints_dark_udp
 
 __all__ = ["AssociativeEmbedding"]
 
@@ -31,7 +31,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
     peaks after a max-pool NMS; keypoints join the group with the closest mean tag (Hungarian
     matching, in ``decode_keypoint_order``) when the tag distance is below ``decode_tag_thr``,
     else start a group; missing keypoints of a group are filled at the heatmap location that
-    best fits its tag; coordinates are shifted a quarter pixel towards the higher neighbour.
+    best fits its tag; coordinates are refined to sub-pixel (:meth:`_refine`).
 
     Args:
         input_size: (w, h) of the model input.
@@ -40,7 +40,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
         use_udp: Align heatmap and input corners (scale ``(input - 1) / (heatmap - 1)``).
         decode_keypoint_order: Order in which keypoint types are grouped (default 0..K-1).
         decode_nms_kernel: Max-pool kernel of the peak NMS.
-        decode_gaussian_kernel: Blur of the heatmaps before the quarter-pixel refinement.
+        decode_gaussian_kernel: Blur of the heatmaps before the DARK-UDP refinement (UDP only).
         decode_keypoint_thr: Minimum peak score of a keypoint to be grouped.
         decode_tag_thr: Maximum tag distance to join a group.
         decode_topk: Peaks kept per keypoint type.
@@ -187,7 +187,21 @@ class AssociativeEmbedding(BaseKeypointCodec):
 
     def decode(self, heatmaps: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(K, H, W) heatmaps and (K, H, W[, L]) tags -> keypoints (M, K, 2) in the input space
-        and scores (M, K)."""
+        and scores (M, K); :meth:`decode_instances` also gives the instance scores."""
+        keypoints, scores, _ = self.decode_instances(heatmaps, tags)
+        return keypoints, scores
+
+    def decode_instances(
+        self, heatmaps: np.ndarray, tags: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(K, H, W) heatmaps and (K, H, W[, L]) tags -> keypoints (M, K, 2) in the input space,
+        keypoint scores (M, K) and instance scores (M,).
+
+        An instance's score is the mean over the K keypoints of the scores its group collected
+        by tag matching (zero for the keypoints filled in afterwards), as mmpose scores it: a
+        group that matched few keypoints ranks low even when the filled-in keypoints sit on
+        strong peaks of other people.
+        """
         heatmaps = np.asarray(heatmaps, np.float32)
         tags = np.asarray(tags, np.float32)
         if tags.ndim == 3:
@@ -198,19 +212,24 @@ class AssociativeEmbedding(BaseKeypointCodec):
         locs, vals, peak_tags = self._peaks(heatmaps, tags)
         groups = self._group(locs, vals, peak_tags)
         if not groups:
-            return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
+            empty = np.zeros(0, np.float32)
+            return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32), empty
+        instance_scores = np.array([g["vals"].mean() for g in groups], np.float32)
         for group in groups:
             self._fill_missing(group, heatmaps, tags)
         keypoints = np.stack([g["locs"] for g in groups])
         scores = np.stack([g["vals"] for g in groups])
         keypoints = self._refine(keypoints, heatmaps) + self.decode_center_shift
-        return (keypoints * self.scale_factor).astype(np.float32), scores.astype(np.float32)
+        return (
+            (keypoints * self.scale_factor).astype(np.float32),
+            scores.astype(np.float32),
+            instance_scores,
+        )
 
     def _refine(self, keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
-        from .utils import refine_keypoints
-
-        if self.decode_gaussian_kernel > 1:
-            kernel = self.decode_gaussian_kernel
-            blurred = cv2.GaussianBlur(heatmaps.transpose(1, 2, 0).copy(), (kernel, kernel), 0)
-            heatmaps = blurred.reshape(heatmaps.shape[1], heatmaps.shape[2], -1).transpose(2, 0, 1)
+        """Sub-pixel refinement as mmpose's: DARK-UDP (Newton step on the log of the heatmaps
+        blurred with ``decode_gaussian_kernel``) with ``use_udp``, else a quarter pixel towards
+        the higher neighbour."""
+        if self.use_udp:
+            return refine_keypoints_dark_udp(keypoints, heatmaps, self.decode_gaussian_kernel)
         return refine_keypoints(keypoints, heatmaps)

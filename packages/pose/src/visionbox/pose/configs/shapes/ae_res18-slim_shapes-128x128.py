@@ -54,7 +54,10 @@ model = dict(
         deconv_out_channels=(64, 64, 64),
         deconv_kernel_sizes=(4, 4, 4),
         keypoint_loss=dict(type="KeypointMSELoss", use_target_weight=True),
-        tag_loss=dict(type="AssociativeEmbeddingLoss", loss_weight=0.01),
+        # 'max' push: the exp push has no gradient while the tags are equal, so from the
+        # initial (near-zero) tags the pull term collapsed them to one value. The tag loss is
+        # summed over the batch; a light weight leaves the shared trunk to the heatmaps.
+        tag_loss=dict(type="AssociativeEmbeddingLoss", loss_weight=1e-4, loss_type="max"),
         decoder=dict(codec, heatmap_size=codec["input_size"]),
     ),
     test_cfg=dict(

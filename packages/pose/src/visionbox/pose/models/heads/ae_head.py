@@ -85,17 +85,30 @@ class AssociativeEmbeddingHead(BaseHead):
         self.decoder = build_decoder(decoder)
 
     def forward(self, feats: tuple[Tensor, ...]) -> tuple[Tensor, Tensor]:
-        """Last map (B, C, h, w) -> heatmaps (B, K, H, W) and tags (B, K * L, H, W)."""
+        """Last map (B, C, h, w) -> heatmaps (B, K, H, W) and tags (B, L * K, H, W), or
+        (B, L, H, W) when the maps are shared by all keypoints."""
         x = self.final_layer(self.conv_layers(self.deconv_layers(feats[-1])))
         return x[:, : self.num_keypoints], x[:, self.num_keypoints :]
 
-    def _flip_tags(self, tags: Tensor, flip_indices: Sequence[int]) -> Tensor:
+    def _flip_tags(
+        self, tags: Tensor, flip_indices: Sequence[int], shift_heatmap: bool = False
+    ) -> Tensor:
+        """Mirror tag maps (B, C, H, W) of a flipped image back: flip W and, with one map per
+        keypoint, swap left and right keypoints (channel ``l * K + k``)."""
         tags = tags.flip(-1)
         if self.tag_per_keypoint:
             b, _, h, w = tags.shape
-            tags = tags.reshape(b, self.num_keypoints, self.tag_dim, h, w)[:, list(flip_indices)]
+            tags = tags.reshape(b, self.tag_dim, self.num_keypoints, h, w)[:, :, list(flip_indices)]
             tags = tags.reshape(b, -1, h, w)
+        if shift_heatmap:
+            tags = torch.cat([tags[..., :1], tags[..., :-1]], dim=-1)
         return tags
+
+    def _tag_fields(self, tags: Tensor) -> Tensor:
+        """(B, L * K_t, H, W) -> (B, K_t, L, H, W); K_t = K, or 1 for shared maps."""
+        b, _, h, w = tags.shape
+        k_t = self.num_keypoints if self.tag_per_keypoint else 1
+        return tags.reshape(b, -1, k_t, h, w).transpose(1, 2)
 
     def predict(self, feats: Any, batch_data_samples: list, test_cfg: dict | None = None) -> list:
         """Group keypoints into people: one ``InstanceData(keypoints (M, K, 2), keypoint_scores
@@ -108,30 +121,22 @@ class AssociativeEmbeddingHead(BaseHead):
         test_cfg = test_cfg or {}
         if self.decoder is None:
             raise RuntimeError("AssociativeEmbeddingHead has no decoder: set decoder=<codec>.")
-        k_t = self.num_keypoints if self.tag_per_keypoint else 1
+        shift = test_cfg.get("shift_heatmap", False)
         if test_cfg.get("flip_test", False):
             flip_indices = batch_data_samples[0].metainfo["flip_indices"]
             heatmaps, tags = self.forward(feats[0])
             heatmaps_f, tags_f = self.forward(feats[1])
-            heatmaps_f = flip_heatmaps(
-                heatmaps_f,
-                flip_indices=flip_indices,
-                shift_heatmap=test_cfg.get("shift_heatmap", False),
-            )
+            heatmaps_f = flip_heatmaps(heatmaps_f, flip_indices=flip_indices, shift_heatmap=shift)
             heatmaps = (heatmaps + heatmaps_f) * 0.5
-            tags_f = self._flip_tags(tags_f, flip_indices)
-            b, _, h, w = tags.shape
-            tags = torch.cat(
-                [tags.reshape(b, k_t, -1, h, w), tags_f.reshape(b, k_t, -1, h, w)], dim=2
-            )
+            tags_f = self._flip_tags(tags_f, flip_indices, shift_heatmap=shift)
+            tags = torch.cat([self._tag_fields(tags), self._tag_fields(tags_f)], dim=2)
         else:
             heatmaps, tags = self.forward(feats)
-            b, _, h, w = tags.shape
-            tags = tags.reshape(b, k_t, -1, h, w)
+            tags = self._tag_fields(tags)
+        b, k_t, dims = tags.shape[:3]
         if test_cfg.get("restore_heatmap_size", False):
             w_in, h_in = batch_data_samples[0].metainfo["input_size"]
             align = test_cfg.get("align_corners", False)
-            dims = tags.shape[2]
             heatmaps = F.interpolate(
                 heatmaps, size=(h_in, w_in), mode="bilinear", align_corners=align
             )
@@ -141,8 +146,9 @@ class AssociativeEmbeddingHead(BaseHead):
         preds = []
         for maps, tag in zip(to_numpy(heatmaps), to_numpy(tags)):
             tag = np.broadcast_to(tag, (maps.shape[0], *tag.shape[1:]))  # (K, L', H, W)
-            keypoints, scores = self.decoder.decode(maps, tag.transpose(0, 2, 3, 1))
-            instance_scores = scores.mean(axis=1) if len(scores) else np.zeros(0, np.float32)
+            keypoints, scores, instance_scores = self.decoder.decode_instances(
+                maps, tag.transpose(0, 2, 3, 1)
+            )
             preds.append(
                 InstanceData(
                     keypoints=keypoints, keypoint_scores=scores, bbox_scores=instance_scores
@@ -169,5 +175,7 @@ class AssociativeEmbeddingHead(BaseHead):
             for d in batch_data_samples
         ]
         loss_kpt = self.keypoint_loss_module(heatmaps, gt, weights, masks)
+        if not self.tag_per_keypoint:  # the L shared maps serve every keypoint: (B, L * K, H, W)
+            tags = tags.repeat_interleave(self.num_keypoints, dim=1)
         pull, push = self.tag_loss_module(tags, indices)
         return dict(loss_kpt=loss_kpt, loss_pull=pull, loss_push=push)
