@@ -80,6 +80,7 @@ def _feats(batch: int = 1, size: int = SIZE) -> tuple[torch.Tensor, ...]:
 
 HEADS = [
     ("retina", {}),
+    ("retina", dict(reg_decoded_bbox=True, loss_bbox=dict(type="GIoULoss", loss_weight=2.0))),
     ("fcos", {}),
     ("fcos", dict(center_sampling=True, norm_on_bbox=True, centerness_on_reg=True)),
     ("fcos", dict(loss_bbox=dict(type="GIoULoss", loss_weight=1.0), dcn_on_last_conv=True)),
