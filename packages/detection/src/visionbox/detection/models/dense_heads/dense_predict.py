@@ -2,12 +2,13 @@
 size filter and class-wise NMS, for the whole batch at once.
 
 Shape shorthand: B images; L levels; N_l = H_l * W_l * A priors of level l (A per location);
-C classes; K_l = min(nms_pre, N_l * C) candidates kept per level and image.
+C classes; M candidate (image, prior, class) triples of all images, at most nms_pre per
+level and image.
 
 mmdet 3.x does the same steps one image and one level at a time (``filter_scores_and_topk``,
 ``_bbox_post_process``); the result is the same set of detections:
 
-1. per level, class scores (sigmoid, or softmax without the background column) above
+1. per level and image, class scores (sigmoid, or softmax without the background column) above
    ``score_thr``, of which the ``nms_pre`` best (prior, class) pairs;
 2. their boxes decoded from the priors, clipped to the image;
 3. boxes divided by ``scale_factor`` when ``rescale``; scores multiplied by the score factors
