@@ -22,8 +22,6 @@ def _scoped(cfg, scope="detection"):
 
 
 default_scope = "tracking"
-# The detection package's training hooks and schedulers (QuadraticWarmupLR, YOLOXModeSwitchHook).
-custom_imports = dict(imports=["visionbox.detection.engine"], allow_failed_imports=False)
 dataset_type = "MOTChallengeDataset"
 data_root = "data/MOT17/"
 
