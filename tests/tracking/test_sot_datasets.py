@@ -200,3 +200,45 @@ def test_quota_sampler_and_random_concat(tmp_path):
                 dataset_sampling_weights=[1.0, 2.0],
             )
         )
+
+
+def test_lasot_reads_mmtracking_infos_file(tmp_path):
+    cfg = _lasot(tmp_path)
+    infos = tmp_path / "lasot_test_infos.txt"
+    infos.write_text(
+        "video_path,ann_path,start_frame_id,end_frame_id\n"
+        "LaSOTBenchmark/cat/cat-1/img,LaSOTBenchmark/cat/cat-1/groundtruth.txt,1,3\n"
+    )
+    dataset = DATASETS.build(dict(cfg, ann_file=str(infos), test_mode=True))
+    assert [dataset.get_data_info(i)["video_name"] for i in range(3)] == ["cat-1"] * 3
+
+
+def test_coco_and_imagenet_vid_instances_become_videos(tmp_path):
+    import json
+
+    _write_frames(tmp_path / "img", ["a.jpg", "b.jpg", "c.jpg"])
+    images = [
+        dict(id=i + 1, file_name=n, width=64, height=48, video_id=7, frame_id=i)
+        for i, n in enumerate(["a.jpg", "b.jpg", "c.jpg"])
+    ]
+    anns = [
+        dict(id=1, image_id=1, bbox=[1, 2, 10, 12], category_id=1, instance_id=3, iscrowd=0),
+        dict(id=2, image_id=3, bbox=[3, 2, 10, 12], category_id=1, instance_id=3, iscrowd=0),
+        dict(id=3, image_id=2, bbox=[5, 5, 8, 8], category_id=1, instance_id=4, iscrowd=0),
+        dict(id=4, image_id=2, bbox=[5, 5, 8, 8], category_id=1, instance_id=5, iscrowd=1),
+    ]
+    ann_file = tmp_path / "ann.json"
+    ann_file.write_text(
+        json.dumps(dict(images=images, annotations=anns, categories=[dict(id=1, name="x")]))
+    )
+    common = dict(data_root=str(tmp_path), ann_file="ann.json", data_prefix=dict(img_path="img"))
+    coco = DATASETS.build(dict(type="SOTCocoDataset", **common))
+    assert len(coco) == 3  # one video per non-crowd instance
+    assert all(len(coco.get_data_info(i)["img_paths"]) == 1 for i in range(3))
+    vid = DATASETS.build(dict(type="SOTImageNetVIDDataset", **common))
+    assert len(vid) == 2  # instance tracks 3 and 4
+    track = vid.get_data_info(0)
+    assert [p.rsplit("/", 1)[1] for p in track["img_paths"]] == ["a.jpg", "c.jpg"]
+    np.testing.assert_allclose(track["bboxes"][1], [3, 2, 13, 14])
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        DATASETS.build(dict(common, type="SOTCocoDataset", ann_file="missing.json"))

@@ -15,6 +15,7 @@ import pytest
 
 from visionbox.core.datasets.shapes import make_shapes
 from visionbox.core.datasets.shapes.tracking import make_sot
+from visionbox.tracking.apis import inference_sot, init_track_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "packages/tracking/src/visionbox/tracking/configs/shapes/siamese-rpn_r18_shapes.py"
@@ -90,11 +91,21 @@ def test_tiny_train_test_and_demo(tmp_path):
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
     cap.release()
 
+    model = init_track_model(str(CONFIG), str(checkpoint))
+    init = [x, y, x + w, y + h]
+    first = inference_sot(model, str(seq / "00000001.jpg"), init, 0)[0].pred_track_instances
+    assert first.bboxes[0].tolist() == pytest.approx(init, abs=1e-3)
+    second = inference_sot(model, str(seq / "00000002.jpg"), init, 1)[0].pred_track_instances
+    assert 0.0 <= second.scores.item() <= 1.0
+    assert second.bboxes[0].tolist() == pytest.approx(boxes[1], abs=1e-3)  # as the demo tracked
+    with pytest.raises(ValueError, match="x2 > x1"):
+        inference_sot(model, str(seq / "00000001.jpg"), [5, 5, 1, 1], 0)
+
 
 @pytest.mark.slow
 def test_shapes_sot_demo_reaches_success_0_6(tmp_path):
     data = tmp_path / "shapes_sot"
-    make_shapes("sot", str(data), seed=0)
+    make_shapes("sot", str(data), seed=0, num_train=40, num_val=4)
     start = time.process_time()
     metrics, _ = _train_and_test(data, tmp_path, epochs=_demo_epochs(), extra=[])
     print(f"Shapes SOT: {metrics}, {time.process_time() - start:.0f} s CPU")

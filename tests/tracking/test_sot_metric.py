@@ -150,3 +150,22 @@ def test_eval_sot_tool_writes_json(tmp_path, capsys):
     (tmp_path / "res" / "seq2.txt").unlink()
     with pytest.raises(FileNotFoundError, match="seq2"):
         tool.main([str(tmp_path / "gt"), str(tmp_path / "res")])
+
+
+def test_only_eval_visible_drops_invisible_frames():
+    preds, gts = _sequences(4)
+    metric = SOTMetric(metric_options=dict(only_eval_visible=True))
+    metric.dataset_meta = {}
+    for name in gts:
+        for i in range(len(gts[name])):
+            sample = _frame(name, i, preds[name][i], gts[name][i])
+            sample[0].set_metainfo(dict(visible=i % 3 != 0))
+            metric.process({}, [sample.to_dict()])
+    result = metric.evaluate(len(metric.results))
+    keep = {n: np.arange(len(g)) % 3 != 0 for n, g in gts.items()}
+    expected = _expected(
+        {n: p[keep[n]] for n, p in preds.items()}, {n: g[keep[n]] for n, g in gts.items()}
+    )
+    assert result["sot/success"] == pytest.approx(expected["OVERALL"]["success"], abs=1e-6)
+    with pytest.raises(KeyError, match="only_eval_visible"):
+        SOTMetric(metric_options=dict(visible_only=True))

@@ -1,12 +1,13 @@
 # SiamRPN++ on VisionBox Shapes SOT: a narrow ResNet-18 with the SOT strides and dilations
 # (SOTResNet) at half SiamRPN++'s crop sizes (template 63, search 127: 7x7 and 15x15 maps,
-# 9x9 score maps; anchors of scale 4), trained from scratch on CPU on template/search pairs of the Shapes SOT training
-# videos, then tracked (one-pass evaluation) on the val videos.
+# 9x9 score maps; anchors of scale 4), trained from scratch on CPU on template/search pairs of
+# 40 Shapes SOT training videos (more than make_shapes' default 8: the appearance variety
+# matters), then tracked (one-pass evaluation) on the 4 val videos.
 #
 #   CFG=packages/tracking/src/visionbox/tracking/configs/shapes/siamese-rpn_r18_shapes.py
-#   python tools/make_shapes.py --task sot --out data/shapes_sot
+#   python tools/make_shapes.py --task sot --out data/shapes_sot --num-train 40 --num-val 4
 #   python tools/tracking/train.py $CFG
-#   python tools/tracking/test.py $CFG work_dirs/siamese-rpn_r18_shapes/epoch_8.pth
+#   python tools/tracking/test.py $CFG work_dirs/siamese-rpn_r18_shapes/epoch_6.pth
 _base_ = ["../_base_/default_runtime.py"]
 
 data_root = "data/shapes_sot/"
@@ -135,7 +136,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type="SOTMetric")
 test_evaluator = val_evaluator
 
-max_epochs = 8
+max_epochs = 6
 train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type="ValLoop")
 test_cfg = dict(type="TestLoop")
