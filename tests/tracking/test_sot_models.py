@@ -144,6 +144,9 @@ def test_head_loss_on_pairs_positive_and_negative():
     assert losses["loss_rpn_cls"] > 0 and losses["loss_rpn_bbox"] > 0
     negative = head.loss(z, x, pair_samples(boxes, [False, False]))
     assert negative["loss_rpn_cls"] > 0 and negative["loss_rpn_bbox"] == 0
+    # a degenerate distractor box of a negative pair gives finite losses
+    degenerate = head.loss(z, x, pair_samples([[90.0, 90.0, 90.0, 120.0]] * 2, [False, True]))
+    assert all(torch.isfinite(v) for v in degenerate.values())
     labels, weights, targets, bbox_weights = head.get_targets(
         torch.tensor(boxes), torch.tensor([True, False]), (25, 25)
     )

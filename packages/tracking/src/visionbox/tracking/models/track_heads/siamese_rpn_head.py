@@ -232,7 +232,7 @@ class SiameseRPNHead(BaseModule):
         flat_gt = gt_bboxes[:, None].expand(n, anchors.shape[0], 4).reshape(-1, 4)
         flat_anchors = anchors[None].expand(n, -1, 4).reshape(-1, 4)
         bbox_targets = self.bbox_coder.encode(flat_anchors, flat_gt).reshape(n, -1, 4)
-        bbox_targets = bbox_targets * pos[..., None]
+        bbox_targets = torch.where(pos[..., None], bbox_targets, 0.0)  # no inf from empty boxes
         return labels, labels_weights, bbox_targets, bbox_weights
 
     def loss_by_feat(
