@@ -316,3 +316,13 @@ def test_a_model_variable_is_checked_as_a_model():
     detector["backbone"]["dpeth"] = 50
     (error,) = errors_of(cfg)
     assert "detector.backbone" in error and "Did you mean 'depth'" in error
+
+
+def test_hooks_may_carry_a_priority():
+    cfg = good_config()
+    cfg["custom_hooks"] = [dict(type="EMAHook", momentum=0.0002, priority=49)]
+    cfg["default_hooks"]["logger"]["priority"] = "BELOW_NORMAL"
+    validate_config(cfg)
+    cfg["default_hooks"]["logger"]["priorty"] = 49
+    (error,) = errors_of(cfg)
+    assert "default_hooks.logger" in error and "Did you mean 'priority'" in error

@@ -81,7 +81,8 @@ def check_kwargs(obj: Any, keys: Iterable[str], extra: Iterable[str] = (), where
     name = getattr(obj, "__name__", repr(obj))
     location = f" (at {where})" if where else ""
     key = unknown[0]
+    names = [*params, *(k for k in extra if k not in params)]
     raise TypeError(
-        f"{name} got an unexpected keyword {key!r}{location}.{did_you_mean(key, params)} "
-        f"{name} accepts: {', '.join(params) if params else 'no keywords'}."
+        f"{name} got an unexpected keyword {key!r}{location}.{did_you_mean(key, names)} "
+        f"{name} accepts: {', '.join(names) if names else 'no keywords'}."
     )
