@@ -218,3 +218,33 @@ def test_siamrpn_head_names():
     assert type(MODELS.build(cfg).head).__name__ == "SiameseRPNHead"
     with pytest.raises(ValueError, match="needs a head"):
         MODELS.build(dict(type="SiamRPN", backbone=TINY["backbone"]))
+
+
+def test_head_targets_match_max_iou_assigner_per_pair():
+    """Without subsampling, the batched positives / negatives are the detection package's
+    MaxIoUAssigner's, pair by pair, and the box targets are the coder's encoding."""
+    rpn = copy.deepcopy(TRAIN_CFG["rpn"])
+    rpn["sampler"].update(num=100_000, pos_fraction=0.5)
+    head = MODELS.build(
+        dict(type="SiameseRPNHead", anchor_generator=ANCHORS, in_channels=[8], train_cfg=rpn)
+    )
+    assigner = TASK_UTILS.build(
+        dict(rpn["assigner"], iou_calculator=dict(type="detection.BboxOverlaps2D"))
+    )
+    boxes = torch.tensor([[96.0, 96.0, 160.0, 160.0], [80.0, 120.0, 180.0, 150.0]])
+    labels, weights, targets, bbox_weights = head.get_targets(
+        boxes, torch.tensor([True, True]), (25, 25)
+    )
+    anchors = head.anchor_generator.centered_priors((25, 25)) + 127
+    for i, box in enumerate(boxes):
+        result = assigner.assign(
+            InstanceData(priors=anchors),
+            InstanceData(bboxes=box[None], labels=torch.zeros(1, dtype=torch.long)),
+        )
+        pos = result.gt_inds > 0
+        assert pos.any()
+        assert torch.equal(labels[i].bool(), pos)
+        assert torch.equal(weights[i] > 0, result.gt_inds >= 0)
+        expected = head.bbox_coder.encode(anchors[pos], box[None].expand(int(pos.sum()), 4))
+        torch.testing.assert_close(targets[i][pos], expected)
+        assert bbox_weights[i][pos].sum() == pytest.approx(4 / 2)  # 1/num_pos per pos, / N
