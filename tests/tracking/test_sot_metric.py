@@ -17,29 +17,56 @@ from visionbox.tracking.structures import FrameDataSample, TrackDataSample
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _reference(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """OPE curves of one sequence, frame by frame (x1y1x2y2 boxes)."""
-    n = len(gt)
-    ious, dists, norm = [], [], []
-    for p, g in zip(pred, gt):
-        gw, gh = g[2] - g[0], g[3] - g[1]
-        if not (np.isfinite(g).all() and gw > 0 and gh > 0):
-            ious.append(-1.0)
-            dists.append(np.inf)
-            norm.append(np.inf)
-            continue
-        iw = max(0.0, min(p[2], g[2]) - max(p[0], g[0]))
-        ih = max(0.0, min(p[3], g[3]) - max(p[1], g[1]))
-        inter = iw * ih
-        union = gw * gh + (p[2] - p[0]) * (p[3] - p[1]) - inter
-        ious.append(inter / union)
-        dx = (p[0] + p[2]) / 2 - (g[0] + g[2]) / 2
-        dy = (p[1] + p[3]) / 2 - (g[1] + g[3]) / 2
-        dists.append(np.hypot(dx, dy))
-        norm.append(np.hypot(dx / gw, dy / gh))
-    success = np.array([sum(i > t for i in ious) / n for t in np.linspace(0, 1, 21)])
-    precision = np.array([sum(d <= t for d in dists) / n for t in range(51)])
-    norm_precision = np.array([sum(d <= t / 100 for d in norm) for t in range(51)]) / n
+def _bbox_overlaps_diag(g: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """mmdet's ``evaluation.functional.bbox_overlaps`` (IoU, eps 1e-6), pair by pair."""
+    out = []
+    for a, b in zip(g, p):
+        area1 = (a[2] - a[0]) * (a[3] - a[1])
+        area2 = (b[2] - b[0]) * (b[3] - b[1])
+        overlap = max(min(a[2], b[2]) - max(a[0], b[0]), 0) * max(
+            min(a[3], b[3]) - max(a[1], b[1]), 0
+        )
+        out.append(overlap / max(area1 + area2 - overlap, 1e-6))
+    return np.array(out)
+
+
+def _success_overlap(gt_bboxes, pred_bboxes, iou_th, video_length):
+    """mmtracking 1.x ``success_overlap``."""
+    success = np.zeros(len(iou_th))
+    iou = np.ones(len(gt_bboxes)) * (-1)
+    valid = (gt_bboxes[:, 2] > gt_bboxes[:, 0]) & (gt_bboxes[:, 3] > gt_bboxes[:, 1])
+    iou[valid] = _bbox_overlaps_diag(gt_bboxes[valid], pred_bboxes[valid])
+    for i in range(len(iou_th)):
+        success[i] = np.sum(iou > iou_th[i]) / float(video_length)
+    return success
+
+
+def _success_error(gt_center, pred_center, pixel_offset_th, video_length):
+    """mmtracking 1.x ``success_error``."""
+    success = np.zeros(len(pixel_offset_th))
+    dist = np.ones(len(gt_center)) * (-1)
+    valid = (gt_center[:, 0] > 0) & (gt_center[:, 1] > 0)
+    dist[valid] = np.sqrt(np.sum((gt_center[valid] - pred_center[valid]) ** 2, axis=1))
+    for i in range(len(pixel_offset_th)):
+        success[i] = np.sum(dist <= pixel_offset_th[i]) / float(video_length)
+    return success
+
+
+def _reference(pred, gt, visible=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OPE curves of one sequence, transcribed from mmtracking 1.x ``eval_sot_ope``."""
+    video_length = len(pred)
+    if visible is not None:
+        gt, pred = gt[visible], pred[visible]
+    with np.errstate(invalid="ignore"):
+        success = _success_overlap(gt, pred, np.arange(0, 1.05, 0.05), video_length)
+        gt_c = np.array((0.5 * (gt[:, 2] + gt[:, 0]), 0.5 * (gt[:, 3] + gt[:, 1]))).T
+        pred_c = np.array((0.5 * (pred[:, 2] + pred[:, 0]), 0.5 * (pred[:, 3] + pred[:, 1]))).T
+        th = np.arange(0, 51, 1)
+        precision = _success_error(gt_c, pred_c, th, video_length)
+        gt_wh = np.array((gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1])).T
+        norm_precision = _success_error(
+            gt_c / (gt_wh + 1e-16), pred_c / (gt_wh + 1e-16), th / 100.0, video_length
+        )
     return success, precision, norm_precision
 
 
@@ -54,14 +81,16 @@ def _sequences(seed: int = 0) -> tuple[dict, dict]:
         pred = gt + noise
         pred[:, 2:] = np.maximum(pred[:, 2:], pred[:, :2] + 1)
         if k == 1:
-            gt[5] = np.nan  # an unknown box counts as a failure
-            gt[7, 2] = gt[7, 0]  # an empty box too
+            gt[5] = np.nan  # an unknown box: IoU miss, precision hit
+            gt[7, 2] = gt[7, 0]  # an empty box: IoU miss, precision scored
+            gt[9] = 0.0  # an absent 0,0,0,0 box (GOT-10k, LaSOT): IoU miss, precision hit
         preds[f"seq{k}"], gts[f"seq{k}"] = pred, gt
     return preds, gts
 
 
-def _expected(preds: dict, gts: dict) -> dict:
-    curves = {name: _reference(preds[name], gts[name]) for name in gts}
+def _expected(preds: dict, gts: dict, visible: dict | None = None) -> dict:
+    visible = visible or {}
+    curves = {name: _reference(preds[name], gts[name], visible.get(name)) for name in gts}
     out = {}
     for name, (s, p, n) in curves.items():
         out[name] = dict(success=s.mean(), precision=p[20], norm_precision=n[20])
@@ -152,7 +181,7 @@ def test_eval_sot_tool_writes_json(tmp_path, capsys):
         tool.main([str(tmp_path / "gt"), str(tmp_path / "res")])
 
 
-def test_only_eval_visible_drops_invisible_frames():
+def test_only_eval_visible_divides_by_the_full_video_length():
     preds, gts = _sequences(4)
     metric = SOTMetric(metric_options=dict(only_eval_visible=True))
     metric.dataset_meta = {}
@@ -163,9 +192,21 @@ def test_only_eval_visible_drops_invisible_frames():
             metric.process({}, [sample.to_dict()])
     result = metric.evaluate(len(metric.results))
     keep = {n: np.arange(len(g)) % 3 != 0 for n, g in gts.items()}
-    expected = _expected(
-        {n: p[keep[n]] for n, p in preds.items()}, {n: g[keep[n]] for n, g in gts.items()}
-    )
-    assert result["sot/success"] == pytest.approx(expected["OVERALL"]["success"], abs=1e-6)
+    expected = _expected(preds, gts, keep)["OVERALL"]
+    for key, value in expected.items():
+        assert result[f"sot/{key}"] == pytest.approx(value, abs=1e-6), key
+    # a perfect tracker scores the visible fraction, not 1 (invisible frames weigh as misses)
+    perfect = eval_sot_ope(gts, gts, keep)
+    assert perfect["seq0"]["precision"] == pytest.approx(keep["seq0"].mean())
     with pytest.raises(KeyError, match="only_eval_visible"):
         SOTMetric(metric_options=dict(visible_only=True))
+
+
+def test_absent_ground_truth_scores_as_mmtracking():
+    """0,0,0,0 and NaN ground truth: IoU misses, precision and normalised precision hits."""
+    gt = np.array([[10.0, 10, 30, 30]] * 4)
+    gt[2] = 0.0
+    gt[3] = np.nan
+    pred = np.array([[100.0, 100, 120, 120]] * 4)  # far away everywhere
+    got = eval_sot_ope({"s": pred}, {"s": gt})["s"]
+    assert got == pytest.approx(dict(success=0.0, precision=0.5, norm_precision=0.5))

@@ -248,3 +248,63 @@ def test_head_targets_match_max_iou_assigner_per_pair():
         expected = head.bbox_coder.encode(anchors[pos], box[None].expand(int(pos.sum()), 4))
         torch.testing.assert_close(targets[i][pos], expected)
         assert bbox_weights[i][pos].sum() == pytest.approx(4 / 2)  # 1/num_pos per pos, / N
+
+
+def test_siamrpn_state_follows_the_float_smoothing_formula(monkeypatch):
+    """A fixed head output (the centre anchor, 3 % larger than the previous box) grows the state
+    by the float update ``w <- w (1 - lr) + w_pred lr`` every frame; nothing is rounded."""
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(TINY)).eval()
+    head = model.head
+    num_a, size = head.anchor_generator.num_base_anchors[0], 5
+    centre = (size // 2) * size + size // 2
+    anchor = head.anchor_generator.centered_priors((size, size), torch.device("cpu"))[
+        centre * num_a
+    ]
+    aw, ah = float(anchor[2] - anchor[0]), float(anchor[3] - anchor[1])
+    cx, cy, w, h = 70.0, 85.0, 40.0, 50.0  # frame 0: x1y1x2y2 (50, 60, 90, 110)
+    z0 = ((w + (w + h) / 2) * (h + (w + h) / 2)) ** 0.5
+    sf0 = 127 / z0
+    dw, dh = torch.log(torch.tensor([1.03 * w * sf0 / aw, 1.03 * h * sf0 / ah]))
+    cls_score = torch.full((1, 2 * num_a, size, size), 20.0)  # background everywhere ...
+    cls_score[0, num_a:] = -20.0
+    cls_score[0, num_a, size // 2, size // 2] = 20.0  # ... but the centre's first anchor
+    cls_score[0, 0, size // 2, size // 2] = -20.0
+    bbox_pred = torch.zeros(1, 4 * num_a, size, size)
+    bbox_pred[0, 2 * num_a, size // 2, size // 2] = dw
+    bbox_pred[0, 3 * num_a, size // 2, size // 2] = dh
+    monkeypatch.setattr(head, "forward", lambda z, x: (cls_score, bbox_pred))
+
+    img = torch.randn(1, 1, 3, 180, 200)
+    score = 1 / (1 + torch.exp(torch.tensor(-40.0, dtype=torch.float64))).item()
+    with torch.no_grad():
+        model.predict(img, [_frame_sample(0, [50.0, 60.0, 90.0, 110.0])])
+        for fid in (1, 2, 3):
+            # the reference: mmtracking's SiamRPN.track, in plain floats
+            z = ((w + (w + h) / 2) * (h + (w + h) / 2)) ** 0.5
+            sf = 127 / z
+            pw, ph = aw * float(torch.exp(dw)), ah * float(torch.exp(dh))  # crop pixels
+
+            def padded(a, b):
+                return ((a + (a + b) / 2) * (b + (a + b) / 2)) ** 0.5
+
+            s_c = padded(pw, ph) / padded(w * sf, h * sf)
+            r_c = (w / h) / (pw / ph)
+            penalty = float(
+                torch.exp(torch.tensor(-(max(r_c, 1 / r_c) * max(s_c, 1 / s_c) - 1) * 0.05))
+            )
+            lr = penalty * score * 0.38
+            w, h = w * (1 - lr) + pw / sf * lr, h * (1 - lr) + ph / sf * lr
+            out = model.predict(img, [_frame_sample(fid)])[0][0].pred_track_instances
+            state = model.memo["bbox"]
+            torch.testing.assert_close(
+                state, torch.tensor([cx, cy, w, h], dtype=state.dtype), atol=1e-4, rtol=0
+            )
+            torch.testing.assert_close(
+                out.bboxes[0],
+                torch.tensor([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]),
+                atol=1e-4,
+                rtol=0,
+            )
+    # each update is below half a pixel, yet they accumulate
+    assert 0.5 < w - 40.0 < 2.0 and float(model.memo["bbox"][2]) != round(float(w))

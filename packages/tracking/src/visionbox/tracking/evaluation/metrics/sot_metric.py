@@ -1,16 +1,21 @@
 """One-pass evaluation (OPE) of single-object trackers (Wu et al. 2013, OTB; Müller et al. 2018
-normalised precision), with the conventions of mmtracking's ``eval_sot_ope``:
+normalised precision), computed as mmtracking's ``eval_sot_ope`` (and pysot's OPE toolkit) do:
 
 * success: fraction of frames with IoU > t for t in 0, 0.05, ..., 1 (21 thresholds); its mean
-  over the thresholds is the success AUC;
-* precision: fraction of frames whose centre error is <= 20 px (curve over 0..50 px);
-* normalised precision: the same with the centre error divided by the ground-truth box's size,
-  at 0.20 (curve over 0..0.5);
-* frames whose ground truth is missing or empty count as failures; every frame, the first one
-  included, counts.
+  over the thresholds is the success AUC. A frame whose ground truth is missing or empty
+  (not ``x2 > x1`` and ``y2 > y1``) has IoU -1, a miss at every threshold. IoUs as mmdet's
+  ``bbox_overlaps`` (union floored at 1e-6);
+* precision: fraction of frames whose centre error is <= 20 px (curve over 0..50 px). A frame
+  whose ground-truth centre is not > 0 in both coordinates (``0,0,0,0`` absent boxes, NaN) has
+  error -1, so it counts as a **hit** at every threshold;
+* normalised precision: the same with both centres divided by the ground-truth size
+  (``wh + 1e-16``), at 0.20 (curve over 0..0.5); frames whose normalised ground-truth centre is
+  not > 0 count as hits the same way;
+* ``visible`` (``only_eval_visible``): only the visible frames are scored, but every curve is
+  still divided by the full video length, so invisible frames weigh as misses.
 
 Per sequence the curves give its figures; OVERALL averages the curves over the sequences.
-Figures are fractions in [0, 1].
+Figures are fractions in [0, 1] (mmtracking reports percentages).
 """
 
 from __future__ import annotations
@@ -41,12 +46,30 @@ PIXEL_THRS = np.arange(0, 51, 1)
 NORM_PIXEL_THRS = PIXEL_THRS / 100.0
 
 
-def sot_curves(pred: np.ndarray, gt: np.ndarray) -> dict[str, np.ndarray]:
+def _hit_rate(dist: np.ndarray, thrs: np.ndarray, video_length: int) -> np.ndarray:
+    """Fraction of the video's frames with ``dist <= t`` for each threshold (-1 always hits)."""
+    return (dist[None] <= thrs[:, None]).sum(1) / float(max(video_length, 1))
+
+
+def _centre_dist(gt_c: np.ndarray, pred_c: np.ndarray) -> np.ndarray:
+    """Centre distances; -1 where the ground-truth centre is not > 0 (mmtracking's
+    ``success_error``)."""
+    dist = np.full(len(gt_c), -1.0)
+    valid = (gt_c > 0).all(1)
+    dist[valid] = np.linalg.norm(gt_c[valid] - pred_c[valid], axis=1)
+    return dist
+
+
+def sot_curves(
+    pred: np.ndarray, gt: np.ndarray, visible: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """OPE curves of one sequence.
 
     Args:
         pred: (F, 4) predicted boxes, x1y1x2y2.
         gt: (F, 4) ground-truth boxes, x1y1x2y2 (NaN or empty where unknown).
+        visible: Optional (F,) bool mask: only these frames are scored; the curves are still
+            divided by F.
 
     Returns:
         ``success`` (21,), ``precision`` (51,) and ``norm_precision`` (51,) curves.
@@ -55,25 +78,29 @@ def sot_curves(pred: np.ndarray, gt: np.ndarray) -> dict[str, np.ndarray]:
     gt = np.asarray(gt, np.float64).reshape(-1, 4)
     if len(pred) != len(gt):
         raise ValueError(f"{len(pred)} predicted boxes for {len(gt)} ground-truth boxes")
-    n = max(len(gt), 1)
-    gt_wh = gt[:, 2:] - gt[:, :2]
-    valid = np.isfinite(gt).all(1) & (gt_wh > 0).all(1)
-    iou = np.full(len(gt), -1.0)
-    g, p = gt[valid], pred[valid]
-    inter_wh = np.clip(np.minimum(g[:, 2:], p[:, 2:]) - np.maximum(g[:, :2], p[:, :2]), 0, None)
-    inter = inter_wh.prod(1)
-    union = (g[:, 2:] - g[:, :2]).prod(1) + np.clip(p[:, 2:] - p[:, :2], 0, None).prod(1) - inter
-    iou[valid] = inter / np.maximum(union, np.finfo(np.float64).eps)
-    gt_c = (gt[:, :2] + gt[:, 2:]) / 2
-    pred_c = (pred[:, :2] + pred[:, 2:]) / 2
-    dist = np.full(len(gt), np.inf)
-    dist[valid] = np.linalg.norm(gt_c[valid] - pred_c[valid], axis=1)
-    norm_dist = np.full(len(gt), np.inf)
-    norm_dist[valid] = np.linalg.norm((gt_c[valid] - pred_c[valid]) / gt_wh[valid], axis=1)
+    video_length = len(gt)
+    if visible is not None:
+        visible = np.asarray(visible, bool).reshape(-1)
+        if len(visible) != video_length:
+            raise ValueError(f"{len(visible)} visibility flags for {video_length} frames")
+        pred, gt = pred[visible], gt[visible]
+    with np.errstate(invalid="ignore"):
+        valid = (gt[:, 2] > gt[:, 0]) & (gt[:, 3] > gt[:, 1])
+        iou = np.full(len(gt), -1.0)
+        g, p = gt[valid], pred[valid]
+        inter_wh = np.clip(np.minimum(g[:, 2:], p[:, 2:]) - np.maximum(g[:, :2], p[:, :2]), 0, None)
+        inter = inter_wh.prod(1)
+        union = (g[:, 2:] - g[:, :2]).prod(1) + (p[:, 2:] - p[:, :2]).prod(1) - inter
+        iou[valid] = inter / np.maximum(union, 1e-6)
+        gt_c = (gt[:, :2] + gt[:, 2:]) / 2
+        pred_c = (pred[:, :2] + pred[:, 2:]) / 2
+        gt_wh = gt[:, 2:] - gt[:, :2] + 1e-16
+        dist = _centre_dist(gt_c, pred_c)
+        norm_dist = _centre_dist(gt_c / gt_wh, pred_c / gt_wh)
     return dict(
-        success=(iou[None] > IOU_THRS[:, None]).sum(1) / n,
-        precision=(dist[None] <= PIXEL_THRS[:, None]).sum(1) / n,
-        norm_precision=(norm_dist[None] <= NORM_PIXEL_THRS[:, None]).sum(1) / n,
+        success=(iou[None] > IOU_THRS[:, None]).sum(1) / float(max(video_length, 1)),
+        precision=_hit_rate(dist, PIXEL_THRS, video_length),
+        norm_precision=_hit_rate(norm_dist, NORM_PIXEL_THRS, video_length),
     )
 
 
@@ -86,13 +113,17 @@ def _figures(curves: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def eval_sot_ope(
-    results: dict[str, np.ndarray], annotations: dict[str, np.ndarray]
+    results: dict[str, np.ndarray],
+    annotations: dict[str, np.ndarray],
+    visible_infos: dict[str, np.ndarray] | None = None,
 ) -> dict[str, dict[str, float]]:
     """OPE figures per sequence and ``OVERALL``.
 
     Args:
         results: Sequence name -> (F, 4) predicted boxes, x1y1x2y2.
         annotations: Sequence name -> (F, 4) ground-truth boxes, x1y1x2y2.
+        visible_infos: Optional sequence name -> (F,) bool: score only these frames (the
+            curves are still divided by F, as in mmtracking).
 
     Returns:
         ``{"<seq>": {"success", "precision", "norm_precision"}, "OVERALL": {...}}``.
@@ -100,7 +131,11 @@ def eval_sot_ope(
     missing = sorted(set(annotations) - set(results))
     if missing:
         raise KeyError(f"no results for sequences {missing}")
-    curves = {name: sot_curves(results[name], annotations[name]) for name in sorted(annotations)}
+    visible_infos = visible_infos or {}
+    curves = {
+        name: sot_curves(results[name], annotations[name], visible_infos.get(name))
+        for name in sorted(annotations)
+    }
     out = {name: _figures(c) for name, c in curves.items()}
     out["OVERALL"] = _figures(
         {
@@ -137,7 +172,8 @@ class SOTMetric(BaseMetric):
         metric: ``'OPE'``.
         metric_options: ``dict(only_eval_visible=True)`` evaluates only the frames whose
             metainfo has ``visible=True`` (LaSOT's protocol; pack ``visible`` with
-            ``PackTrackInputs(meta_keys=...)``); by default every frame counts.
+            ``PackTrackInputs(meta_keys=...)``), dividing by the full video length as
+            mmtracking does; by default every frame counts.
         outfile_prefix: Folder to write ``<video_name>.txt`` results (``x,y,w,h`` per frame).
         format_only: Only write the results.
         collect_device: ``'cpu'`` or ``'gpu'``.
@@ -198,13 +234,12 @@ class SOTMetric(BaseMetric):
         videos: dict[Any, list[dict]] = defaultdict(list)
         for res in results:
             videos[str(res["video"])].append(res)
-        preds, gts = {}, {}
+        preds, gts, visible = {}, {}, {}
         for name, frames in videos.items():
             frames = sorted(frames, key=lambda r: r["frame_id"])
-            if self.only_eval_visible:
-                frames = [f for f in frames if f["visible"]]
             preds[name] = np.stack([f["pred"] for f in frames])
             gts[name] = np.stack([f["gt"] for f in frames])
+            visible[name] = np.array([f["visible"] for f in frames], bool)
         if self.outfile_prefix:
             os.makedirs(self.outfile_prefix, exist_ok=True)
             for name, boxes in preds.items():
@@ -213,6 +248,6 @@ class SOTMetric(BaseMetric):
                 np.savetxt(path, xywh, fmt="%.4f", delimiter=",")
         if self.format_only:
             return {}
-        figures = eval_sot_ope(preds, gts)
+        figures = eval_sot_ope(preds, gts, visible if self.only_eval_visible else None)
         MMLogger.get_current_instance().info("\n" + format_sot_table(figures))
         return dict(figures["OVERALL"])

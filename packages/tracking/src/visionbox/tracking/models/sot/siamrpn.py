@@ -234,7 +234,9 @@ class SiamRPN(BaseSingleObjectTracker):
                 img, self.memo["bbox"], self.memo["z_feat"], self.memo["avg_channel"]
             )
             box = result.bboxes[0].detach()
-            self.memo["bbox"] = torch.round(torch.cat([(box[:2] + box[2:]) / 2, box[2:] - box[:2]]))
+            # the state stays in float pixels (as mmtracking and pysot): rounding it would undo
+            # size updates smaller than half a pixel and quantise the centre
+            self.memo["bbox"] = torch.cat([(box[:2] + box[2:]) / 2, box[2:] - box[:2]])
             score = result.scores.detach()
         cxcy, wh = self.memo["bbox"][:2], self.memo["bbox"][2:]
         bboxes = torch.cat([cxcy - wh / 2, cxcy + wh / 2])[None]
