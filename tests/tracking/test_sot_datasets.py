@@ -3,9 +3,12 @@ pair transforms."""
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
 from visionbox.core.datasets.shapes.tracking import make_sot
@@ -22,7 +25,7 @@ def _scope():
 def _write_frames(folder, names, size=(48, 64)):
     folder.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names):
-        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 * i, np.uint8))
+        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 * i % 256, np.uint8))
 
 
 def _write_boxes(path, boxes, sep=","):
@@ -59,7 +62,7 @@ def _trackingnet(root):
 
 def _otb(root):
     seq = root / "Basketball"
-    _write_frames(seq / "img", [f"{i:04d}.jpg" for i in range(1, 5)])  # one frame more than boxes
+    _write_frames(seq / "img", [f"{i:04d}.jpg" for i in range(1, 4)])
     _write_boxes(seq / "groundtruth_rect.txt", BOXES, sep="\t")
     return dict(type="OTBDataset", data_root=str(root))
 
@@ -115,7 +118,7 @@ def _pipeline(exemplar=63, search=127, crop=255):
         ),
         dict(type="SeqColorAug", prob=[1.0, 1.0]),
         dict(type="SeqBlurAug", prob=[0.0, 1.0]),
-        dict(type="PackSOTInputs"),
+        dict(type="PackTrackInputs", ref_prefix="search", num_template_frames=1),
     ]
 
 
@@ -168,7 +171,20 @@ def test_crop_like_siamfc_maps_the_box():
     inside = out[y1 + 3 : y2 - 3, x1 + 3 : x2 - 3]
     assert inside.min() > 200  # the target is where the box says
     assert out[: y1 - 3].max() < 60 or y1 < 3
-    assert (box[:2] + box[2:]) / 2 == pytest.approx([255.5, 255.5], abs=0.6)
+    assert (box[:2] + box[2:]) / 2 == pytest.approx([255.0, 255.0], abs=1e-4)
+
+
+def test_crop_like_siamfc_box_centre_lands_on_its_pixels():
+    """A blob centred on the box centre (pixel 130, 70) lands on the crop's box centre."""
+    crop = TRANSFORMS.build(dict(type="SeqCropLikeSiamFC", exemplar_size=127, crop_size=511))
+    img = np.zeros((200, 300, 3), np.float32)
+    img[69:72, 129:132] = 255.0
+    frames = crop([dict(img=img, gt_bboxes=np.array([[100.0, 50.0, 160.0, 90.0]], np.float32))])
+    out, box = frames[0]["img"][..., 0], frames[0]["gt_bboxes"][0]
+    out = np.where(out > 1.0, out, 0.0)  # drop the mean-colour padding
+    ys, xs = np.mgrid[: out.shape[0], : out.shape[1]]
+    centroid = np.array([(xs * out).sum(), (ys * out).sum()]) / out.sum()
+    np.testing.assert_allclose(centroid, (box[:2] + box[2:]) / 2, atol=0.1)
 
 
 def test_quota_sampler_and_random_concat(tmp_path):
@@ -202,15 +218,84 @@ def test_quota_sampler_and_random_concat(tmp_path):
         )
 
 
+# the first line of mmtracking's converters' infos files, byte for byte
+# (tools/dataset_converters/otb100/otb100_infos.txt, gen_lasot_infos.py, ...)
+INFOS_HEADER = (
+    "The format of each line in this txt is "
+    "(video_path,annotation_path,start_frame_id,end_frame_id)"
+)
+
+
 def test_lasot_reads_mmtracking_infos_file(tmp_path):
     cfg = _lasot(tmp_path)
     infos = tmp_path / "lasot_test_infos.txt"
-    infos.write_text(
-        "video_path,ann_path,start_frame_id,end_frame_id\n"
-        "LaSOTBenchmark/cat/cat-1/img,LaSOTBenchmark/cat/cat-1/groundtruth.txt,1,3\n"
-    )
+    infos.write_text(f"{INFOS_HEADER}\ncat/cat-1/img,cat/cat-1/groundtruth.txt,1,3")
     dataset = DATASETS.build(dict(cfg, ann_file=str(infos), test_mode=True))
-    assert [dataset.get_data_info(i)["video_name"] for i in range(3)] == ["cat-1"] * 3
+    infos_ = [dataset.get_data_info(i) for i in range(len(dataset))]
+    assert [i["video_name"] for i in infos_] == ["cat-1"] * 3
+    assert [i["visible"] for i in infos_] == [True, True, False]
+    assert [i["img_path"][-12:] for i in infos_] == [f"{k:08d}.jpg" for k in (1, 2, 3)]
+
+
+def test_otb_infos_align_frames_with_boxes(tmp_path):
+    """David-style sequences start later than their first image; Tiger1 skips 5 boxes."""
+    _write_frames(tmp_path / "David" / "img", [f"{i:04d}.jpg" for i in range(1, 6)])
+    _write_boxes(tmp_path / "David" / "groundtruth_rect.txt", BOXES, sep="\t")  # frames 3..5
+    _write_frames(tmp_path / "Tiger1" / "img", [f"{i:04d}.jpg" for i in range(1, 9)])
+    tiger = np.concatenate([np.tile([[1.0, 1, 5, 5]], (5, 1)), BOXES])  # 8 boxes, 6..8 used
+    _write_boxes(tmp_path / "Tiger1" / "groundtruth_rect.txt", tiger, sep=" ")
+    infos = tmp_path / "otb100_infos.txt"
+    infos.write_text(
+        f"{INFOS_HEADER}\nDavid/img,David/groundtruth_rect.txt,3,5\n"
+        "Tiger1/img,Tiger1/groundtruth_rect.txt,6,8\n"
+    )
+    cfg = dict(type="OTBDataset", data_root=str(tmp_path), test_mode=True)
+    dataset = DATASETS.build(dict(cfg, ann_file=str(infos)))
+    infos_ = [dataset.get_data_info(i) for i in range(len(dataset))]
+    assert [i["video_name"] for i in infos_] == ["David"] * 3 + ["Tiger1"] * 3
+    assert [os.path.basename(i["img_path"]) for i in infos_] == [
+        f"{k:04d}.jpg" for k in (3, 4, 5, 6, 7, 8)
+    ]
+    assert [i["frame_id"] for i in infos_] == [0, 1, 2] * 2
+    expected = np.concatenate([BOXES[:, :2], BOXES[:, :2] + BOXES[:, 2:]], 1)
+    for k in (0, 3):
+        got = np.array([i["instances"][0]["bbox"] for i in infos_[k : k + 3]])
+        np.testing.assert_allclose(got, expected)
+    # without the infos file, image and box counts that differ are refused
+    with pytest.raises(ValueError, match=r"'David'.*3 boxes.*5 images.*infos"):
+        DATASETS.build(cfg)
+    # a wrong frame range in the infos file too
+    infos.write_text(f"{INFOS_HEADER}\nDavid/img,David/groundtruth_rect.txt,1,5\n")
+    with pytest.raises(ValueError, match="frames 1..5 of the infos file"):
+        DATASETS.build(dict(cfg, ann_file=str(infos)))
+
+
+def test_trackingnet_and_got10k_infos_files(tmp_path):
+    cfg = _trackingnet(tmp_path)
+    infos = tmp_path / "trackingnet_train_infos.txt"
+    infos.write_text(f"{INFOS_HEADER}\nTRAIN_0/frames/abc,TRAIN_0/anno/abc.txt,0,2\n")
+    dataset = DATASETS.build(dict(cfg, ann_file=str(infos), test_mode=True))
+    assert [dataset.get_data_info(i)["video_name"] for i in range(3)] == ["TRAIN_0/abc"] * 3
+    assert dataset.get_data_info(2)["img_path"].endswith(os.path.join("abc", "2.jpg"))
+    cfg = _got10k(tmp_path / "got")
+    infos = tmp_path / "got10k_train_infos.txt"
+    infos.write_text(
+        f"{INFOS_HEADER}\nGOT-10k_Train_000001,GOT-10k_Train_000001/groundtruth.txt,1,3\n"
+    )
+    dataset = DATASETS.build(dict(cfg, ann_file=str(infos)))
+    assert dataset.get_data_info(0)["visible"].tolist() == [True, False, True]
+
+
+def test_got10k_cover_zero_is_invisible(tmp_path):
+    cfg = _got10k(tmp_path)
+    (tmp_path / "train" / "GOT-10k_Train_000001" / "cover.label").write_text("8\n3\n0\n")
+    dataset = DATASETS.build(cfg)
+    assert dataset.get_data_info(0)["visible"].tolist() == [True, False, False]
+
+
+def test_base_sot_dataset_is_not_buildable(tmp_path):
+    with pytest.raises(KeyError, match="BaseSOTDataset"):
+        DATASETS.build(dict(type="BaseSOTDataset", data_root=str(tmp_path)))
 
 
 def test_coco_and_imagenet_vid_instances_become_videos(tmp_path):
@@ -242,3 +327,66 @@ def test_coco_and_imagenet_vid_instances_become_videos(tmp_path):
     np.testing.assert_allclose(track["bboxes"][1], [3, 2, 13, 14])
     with pytest.raises(FileNotFoundError, match="missing.json"):
         DATASETS.build(dict(common, type="SOTCocoDataset", ann_file="missing.json"))
+
+
+def test_pair_sampling_filters_lone_templates_on_long_videos():
+    """Only frames with another visible frame within frame_range become templates; a 100k-frame
+    video is handled without a frames x frames matrix."""
+    sampling = TRANSFORMS.build(
+        dict(type="PairSampling", frame_range=5, pos_prob=1.0, filter_template_img=True)
+    )
+    length = 100_000
+    visible = np.zeros(length, bool)
+    visible[[0, 50, 53, 99_999]] = True
+    video = dict(
+        video_id=0,
+        video_name="long",
+        img_paths=[f"{i}.jpg" for i in range(length)],
+        bboxes=np.tile(np.array([[1.0, 1, 5, 5]], np.float32), (length, 1)),
+        visible=visible,
+    )
+    seen = set()
+    for _ in range(40):
+        template, search = sampling(dict(videos=[video, video]))
+        seen.add(template["frame_id"])
+        assert search["frame_id"] in (50, 53) and search["is_positive_pair"]
+    assert seen == {50, 53}
+
+
+def test_pack_track_inputs_packs_pairs_like_mmtracking_configs():
+    def frames():
+        out = []
+        for size, pos in ((63, True), (127, True)):
+            img = np.full((size, size, 3), size, np.uint8)
+            box = np.array([[10.0, 12.0, 30.0, 40.0]], np.float32)
+            out.append(dict(img=img, gt_bboxes=box, frame_id=size, is_positive_pair=pos))
+        return out
+
+    pack = TRANSFORMS.build(
+        dict(type="PackTrackInputs", ref_prefix="search", num_template_frames=1)
+    )
+    packed = pack(frames())
+    alias = TRANSFORMS.build(dict(type="PackSOTInputs"))(frames())
+    assert packed["inputs"].shape == (2, 3, 127, 127)
+    assert torch.equal(packed["inputs"], alias["inputs"])
+    template, search = packed["data_samples"].video_data_samples
+    assert (template.frame_id, search.frame_id) == (63, 127)
+    assert template.img_shape == (63, 63) and search.gt_instances.labels.tolist() == [1]
+    assert packed["data_samples"].ref_prefix == "search"
+    # one frame dict: the MOT packing, unchanged
+    single = TRANSFORMS.build(dict(type="PackTrackInputs"))(
+        dict(
+            img=np.zeros((20, 30, 3), np.uint8),
+            gt_bboxes=np.array([[1.0, 2, 5, 6]], np.float32),
+            gt_bboxes_labels=np.array([0]),
+            frame_id=3,
+        )
+    )
+    assert single["inputs"].shape == (1, 3, 20, 30)
+    assert single["data_samples"].video_data_samples[0].frame_id == 3
+    with pytest.raises(ValueError, match="num_template_frames"):
+        TRANSFORMS.build(dict(type="PackTrackInputs", num_template_frames=2))
+    with pytest.raises(TypeError, match="list of frames"):
+        TRANSFORMS.build(dict(type="PackTrackInputs", num_template_frames=1))(
+            dict(img=np.zeros((4, 4, 3), np.uint8))
+        )

@@ -24,7 +24,9 @@ TRAIN_CFG = dict(
             min_pos_iou=0.6,
             match_low_quality=False,
         ),
-        sampler=dict(type="detection.RandomSampler", num=64, pos_fraction=0.25),
+        sampler=dict(
+            type="detection.RandomSampler", num=64, pos_fraction=0.25, add_gt_as_proposals=False
+        ),
         num_neg=16,
         exemplar_size=127,
         search_size=255,
@@ -220,18 +222,35 @@ def test_siamrpn_head_names():
         MODELS.build(dict(type="SiamRPN", backbone=TINY["backbone"]))
 
 
-def test_head_targets_match_max_iou_assigner_per_pair():
+@pytest.mark.parametrize(
+    "assigner_cfg, boxes",
+    [
+        ({}, [[96.0, 96.0, 160.0, 160.0], [80.0, 120.0, 180.0, 150.0]]),
+        # low-quality matches: boxes that reach no anchor at IoU 0.6
+        (
+            dict(match_low_quality=True, min_pos_iou=0.2),
+            [[110.0, 110.0, 150.0, 140.0], [96.0, 96.0, 160.0, 160.0]],
+        ),
+        (
+            dict(match_low_quality=True, min_pos_iou=0.2, gt_max_assign_all=False),
+            [[110.0, 110.0, 150.0, 140.0], [100.0, 105.0, 140.0, 150.0]],
+        ),
+        (dict(neg_iou_thr=(0.1, 0.3)), [[96.0, 96.0, 160.0, 160.0], [80.0, 120.0, 180.0, 150.0]]),
+    ],
+)
+def test_head_targets_match_max_iou_assigner_per_pair(assigner_cfg, boxes):
     """Without subsampling, the batched positives / negatives are the detection package's
     MaxIoUAssigner's, pair by pair, and the box targets are the coder's encoding."""
     rpn = copy.deepcopy(TRAIN_CFG["rpn"])
     rpn["sampler"].update(num=100_000, pos_fraction=0.5)
+    rpn["assigner"].update(assigner_cfg)
     head = MODELS.build(
         dict(type="SiameseRPNHead", anchor_generator=ANCHORS, in_channels=[8], train_cfg=rpn)
     )
     assigner = TASK_UTILS.build(
         dict(rpn["assigner"], iou_calculator=dict(type="detection.BboxOverlaps2D"))
     )
-    boxes = torch.tensor([[96.0, 96.0, 160.0, 160.0], [80.0, 120.0, 180.0, 150.0]])
+    boxes = torch.tensor(boxes)
     labels, weights, targets, bbox_weights = head.get_targets(
         boxes, torch.tensor([True, True]), (25, 25)
     )
@@ -308,3 +327,50 @@ def test_siamrpn_state_follows_the_float_smoothing_formula(monkeypatch):
             )
     # each update is below half a pixel, yet they accumulate
     assert 0.5 < w - 40.0 < 2.0 and float(model.memo["bbox"][2]) != round(float(w))
+
+
+def test_head_checks_its_train_and_test_cfg():
+    def build(**rpn_changes):
+        rpn = copy.deepcopy(TRAIN_CFG["rpn"])
+        for key, value in rpn_changes.items():
+            if key in ("assigner", "sampler") and "SimOTA" in value.get("type", ""):
+                rpn[key] = value
+            elif key in ("assigner", "sampler"):
+                rpn[key].update(value)
+            else:
+                rpn[key] = value
+        return MODELS.build(
+            dict(type="SiameseRPNHead", anchor_generator=ANCHORS, in_channels=[8], train_cfg=rpn)
+        )
+
+    with pytest.raises(TypeError, match="Did you mean 'pos_iou_thr'"):
+        build(assigner=dict(pos_iou_th=0.9))
+    with pytest.raises(KeyError, match="Did you mean 'num_neg'"):
+        build(num_negs=8)
+    with pytest.raises(NotImplementedError, match="add_gt_as_proposals"):
+        build(sampler=dict(add_gt_as_proposals=True))
+    with pytest.raises(NotImplementedError, match="MaxIoUAssigner"):
+        build(assigner=dict(type="detection.SimOTAAssigner"))
+    with pytest.raises(KeyError, match="SimOTA"):
+        build(assigner=dict(type="SimOTAAssignr"))
+    # mmtracking's unscoped names are the detection package's classes
+    head = build(
+        assigner=dict(type="MaxIoUAssigner", pos_iou_thr=0.7),
+        sampler=dict(type="RandomSampler", neg_pos_ub=2),
+    )
+    assert head.targets_cfg.pos_iou_thr == 0.7 and head.targets_cfg.neg_pos_ub == 2
+    # neg_pos_ub bounds the negatives of a positive pair by 2 x positives
+    labels, weights, _, _ = head.get_targets(
+        torch.tensor([[96.0, 96.0, 160.0, 160.0]]), torch.tensor([True]), (25, 25)
+    )
+    num_pos = int(labels.sum())
+    assert num_pos > 0 and int((weights > 0).sum()) - num_pos == 2 * num_pos
+    with pytest.raises(KeyError, match="Did you mean 'window_influence'"):
+        MODELS.build(
+            dict(
+                type="SiameseRPNHead",
+                anchor_generator=ANCHORS,
+                in_channels=[8],
+                test_cfg=dict(window_influense=0.4),
+            )
+        )

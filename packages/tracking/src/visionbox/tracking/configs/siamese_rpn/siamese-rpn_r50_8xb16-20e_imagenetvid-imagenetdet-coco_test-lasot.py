@@ -101,7 +101,7 @@ train_pipeline = [
     ),
     dict(type="SeqColorAug", prob=[1.0, 1.0]),
     dict(type="SeqBlurAug", prob=[0.0, 0.2]),
-    dict(type="PackSOTInputs"),
+    dict(type="PackTrackInputs", ref_prefix="search", num_template_frames=1),
 ]
 test_pipeline = [
     dict(type="LoadImageFromFile"),

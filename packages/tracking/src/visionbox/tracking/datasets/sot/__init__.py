@@ -1,6 +1,11 @@
 """Single-object tracking datasets."""
 
-from .base_sot_dataset import BaseSOTDataset, read_sequence_list, xywh_to_xyxy
+from .base_sot_dataset import (
+    BaseSOTDataset,
+    read_sequence_file,
+    read_sequence_list,
+    xywh_to_xyxy,
+)
 from .coco_sot import SOTCocoDataset, SOTImageNetVIDDataset
 from .layouts import GOT10kDataset, LaSOTDataset, OTBDataset, ShapesSOTDataset, TrackingNetDataset
 from .quota_sampler import QuotaSampler
@@ -17,6 +22,7 @@ __all__ = [
     "SOTImageNetVIDDataset",
     "ShapesSOTDataset",
     "TrackingNetDataset",
+    "read_sequence_file",
     "read_sequence_list",
     "xywh_to_xyxy",
 ]

@@ -5,54 +5,43 @@ dataset        layout under ``data_prefix.img_path``
 =============  ==============================================================================
 LaSOT          ``<class>/<class>-<k>/img/00000001.jpg``, ``groundtruth.txt``,
                ``full_occlusion.txt``, ``out_of_view.txt`` (absent frames)
-GOT-10k        ``<seq>/00000001.jpg``, ``groundtruth.txt``, ``absence.label``; ``list.txt``
+GOT-10k        ``<seq>/00000001.jpg``, ``groundtruth.txt``, ``absence.label`` and
+               ``cover.label`` (absent, or cover 0: fully occluded); ``list.txt``
 TrackingNet    ``TRAIN_<k>/anno/<seq>.txt`` and ``TRAIN_<k>/frames/<seq>/0.jpg`` (or ``TEST``);
                sequence names are ``<chunk>/<seq>``
 OTB            ``<seq>/img/0001.jpg`` and ``groundtruth_rect.txt``
 Shapes SOT     GOT-10k's (``tools/make_shapes.py --task sot``)
 =============  ==============================================================================
+
+Every layout also reads mmtracking's infos files as ``ann_file`` (see
+:mod:`.base_sot_dataset`), e.g. ``lasot_test_infos.txt`` or ``otb100_infos.txt``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 
-from visionbox.core.datasets import read_sot_groundtruth
 from visionbox.tracking.registry import DATASETS
 
-from .base_sot_dataset import BaseSOTDataset, list_images, read_flags, read_sequence_list
+from .base_sot_dataset import BaseSOTDataset, read_flags, read_sequence_list, read_values
 
 __all__ = ["GOT10kDataset", "LaSOTDataset", "OTBDataset", "ShapesSOTDataset", "TrackingNetDataset"]
 
 
-def _load(frames_dir: str, gt_file: str, absent_files: tuple[str, ...] = ()) -> tuple:
-    paths = list_images(frames_dir)
-    boxes = read_sot_groundtruth(gt_file)
-    absent = np.zeros(len(paths), bool)
-    for flag_file in absent_files:
-        absent |= read_flags(flag_file, len(paths))
-    return paths, boxes, absent
+def _offset(entry: dict) -> int:
+    """Index of the entry's first frame in per-frame files that start at frame 1."""
+    return max(entry.get("start_frame_id") or 1, 1) - 1
 
 
 @DATASETS.register_module()
 class LaSOTDataset(BaseSOTDataset):
     """LaSOT (Fan et al. 2019): ``<class>/<name>/img`` with ``groundtruth.txt``; frames that are
     fully occluded or out of view are absent. ``ann_file`` may be LaSOT's ``testing_set.txt``
-    (one name a line) or mmtracking's ``lasot_test_infos.txt`` (``video_path,ann_path,...``)."""
+    (one name a line) or mmtracking's ``lasot_test_infos.txt``."""
 
-    def list_sequences(self) -> list[str]:
-        if not self.ann_file:
-            return self.find_sequences()
-        names = []
-        for entry in read_sequence_list(self.ann_file):
-            if entry == "video_path":
-                continue
-            parts = [p for p in entry.split("/") if re.fullmatch(r".+-\d+", p)]
-            names.append(parts[-1] if parts else entry)
-        return names
+    FRAMENAME_TEMPLATE = "%08d.jpg"
 
     def find_sequences(self) -> list[str]:
         root = self.seq_root
@@ -69,20 +58,27 @@ class LaSOTDataset(BaseSOTDataset):
                 )
         return names
 
-    def load_sequence(self, name: str) -> tuple:
-        seq = os.path.join(self.seq_root, name.rsplit("-", 1)[0], name)
-        return _load(
-            os.path.join(seq, "img"),
-            os.path.join(seq, "groundtruth.txt"),
-            (os.path.join(seq, "full_occlusion.txt"), os.path.join(seq, "out_of_view.txt")),
+    def sequence_entry(self, name: str) -> dict:
+        seq = f"{name.rsplit('-', 1)[0]}/{name}"
+        return dict(video_path=f"{seq}/img", ann_path=f"{seq}/groundtruth.txt")
+
+    def absent_flags(self, entry: dict, length: int) -> np.ndarray:
+        seq = os.path.join(self.seq_root, os.path.dirname(entry["video_path"].rstrip("/")))
+        offset = _offset(entry)
+        return read_flags(os.path.join(seq, "full_occlusion.txt"), length, offset) | read_flags(
+            os.path.join(seq, "out_of_view.txt"), length, offset
         )
 
 
 @DATASETS.register_module()
 class GOT10kDataset(BaseSOTDataset):
-    """GOT-10k (Huang et al. 2019): ``<seq>/*.jpg`` with ``groundtruth.txt`` and
-    ``absence.label``; ``ann_file`` may be the split's ``list.txt`` (found in the sequence folder
-    when not given). Test sequences hold only the first frame's box."""
+    """GOT-10k (Huang et al. 2019): ``<seq>/*.jpg`` with ``groundtruth.txt``, ``absence.label``
+    and ``cover.label``; a frame is visible when it is not absent and its cover is > 0 (as in
+    mmtracking). ``ann_file`` may be the split's ``list.txt`` (found in the sequence folder when
+    not given) or mmtracking's ``got10k_<split>_infos.txt``. Test sequences hold only the first
+    frame's box."""
+
+    FRAMENAME_TEMPLATE = "%08d.jpg"
 
     def find_sequences(self) -> list[str]:
         listed = os.path.join(self.seq_root, "list.txt")
@@ -90,17 +86,29 @@ class GOT10kDataset(BaseSOTDataset):
             return read_sequence_list(listed)
         return super().find_sequences()
 
-    def load_sequence(self, name: str) -> tuple:
-        seq = os.path.join(self.seq_root, name)
-        return _load(
-            seq, os.path.join(seq, "groundtruth.txt"), (os.path.join(seq, "absence.label"),)
-        )
+    def sequence_entry(self, name: str) -> dict:
+        return dict(video_path=name, ann_path=f"{name}/groundtruth.txt")
+
+    def absent_flags(self, entry: dict, length: int) -> np.ndarray:
+        seq = os.path.join(self.seq_root, entry["video_path"])
+        offset = _offset(entry)
+        absent = read_flags(os.path.join(seq, "absence.label"), length, offset)
+        cover = read_values(os.path.join(seq, "cover.label"))
+        if cover is not None:
+            cover = cover[offset : offset + length]
+            covered = np.zeros(length, bool)
+            covered[: len(cover)] = cover <= 0  # cover 0: the target is fully occluded
+            absent |= covered
+        return absent
 
 
 @DATASETS.register_module()
 class TrackingNetDataset(BaseSOTDataset):
     """TrackingNet (Müller et al. 2018): chunk folders ``TRAIN_<k>`` / ``TEST`` with
-    ``anno/<seq>.txt`` and ``frames/<seq>/<i>.jpg`` (from 0). Sequences are ``<chunk>/<seq>``."""
+    ``anno/<seq>.txt`` and ``frames/<seq>/<i>.jpg`` (from 0). Sequences are ``<chunk>/<seq>``;
+    ``ann_file`` may be mmtracking's ``trackingnet_<split>_infos.txt``."""
+
+    FRAMENAME_TEMPLATE = "%d.jpg"
 
     def find_sequences(self) -> list[str]:
         root = self.seq_root
@@ -117,16 +125,30 @@ class TrackingNetDataset(BaseSOTDataset):
                 ]
         return names
 
-    def load_sequence(self, name: str) -> tuple:
+    def sequence_entry(self, name: str) -> dict:
+        if "/" not in name:
+            raise ValueError(
+                f"TrackingNetDataset: sequence names are '<chunk>/<seq>', got {name!r}"
+            )
         chunk, seq = name.split("/", 1)
-        base = os.path.join(self.seq_root, chunk)
-        return _load(os.path.join(base, "frames", seq), os.path.join(base, "anno", f"{seq}.txt"))
+        return dict(video_path=f"{chunk}/frames/{seq}", ann_path=f"{chunk}/anno/{seq}.txt")
+
+    def entry_name(self, video_path: str) -> str:
+        parts = [p for p in video_path.strip("/").split("/") if p and p != "frames"]
+        return "/".join(parts[:1] + parts[-1:]) if len(parts) > 1 else video_path
 
 
 @DATASETS.register_module()
 class OTBDataset(BaseSOTDataset):
     """OTB-100 (Wu et al. 2015): ``<seq>/img/*.jpg`` with ``groundtruth_rect.txt`` (commas,
-    tabs or spaces). The frames are matched to the boxes from the first image on."""
+    tabs or spaces). Five sequences do not start at their first image (BlurCar1 247-988,
+    BlurCar3 3-359, BlurCar4 18-397, David 300-770, Tiger1 6-354): read them with mmtracking's
+    ``otb100_infos.txt`` as ``ann_file``; without it a sequence whose image and box counts
+    differ is refused. ``Board`` names its frames ``%05d.jpg``; Tiger1's first 5 boxes belong to
+    the frames skipped at initialisation (``init_skip_num``, as in mmtracking)."""
+
+    FRAMENAME_TEMPLATE = "%04d.jpg"
+    INIT_SKIP_NUM = {"Tiger1": 5}
 
     def find_sequences(self) -> list[str]:
         root = self.seq_root
@@ -138,12 +160,15 @@ class OTBDataset(BaseSOTDataset):
             if os.path.isfile(os.path.join(root, n, "groundtruth_rect.txt"))
         )
 
-    def load_sequence(self, name: str) -> tuple:
-        seq = os.path.join(self.seq_root, name)
-        paths, boxes, absent = _load(
-            os.path.join(seq, "img"), os.path.join(seq, "groundtruth_rect.txt")
-        )
-        return paths[: len(boxes)], boxes, absent[: len(boxes)]
+    def sequence_entry(self, name: str) -> dict:
+        return dict(video_path=f"{name}/img", ann_path=f"{name}/groundtruth_rect.txt")
+
+    def adjust_entry(self, entry: dict) -> dict:
+        if entry["name"] == "Board":
+            entry["framename_template"] = "%05d.jpg"
+        if entry.get("start_frame_id") is not None and entry["name"] in self.INIT_SKIP_NUM:
+            entry["init_skip_num"] = self.INIT_SKIP_NUM[entry["name"]]
+        return entry
 
 
 @DATASETS.register_module()

@@ -65,7 +65,9 @@ class SeqCropLikeSiamFC(BaseTransform):
         region = [cx - x_size / 2, cy - x_size / 2, cx + x_size / 2, cy + x_size / 2]
         crop = crop_image(img, region, self.crop_size, img.mean(axis=(0, 1)))
         scale = self.crop_size / x_size
-        c = self.crop_size / 2
+        # crop_image maps the region centre to pixel (crop_size - 1) / 2 (mmtracking's
+        # ``crop_size // 2`` for odd sizes)
+        c = (self.crop_size - 1) / 2
         box = np.array([c - w * scale / 2, c - h * scale / 2, c + w * scale / 2, c + h * scale / 2])
         return crop, box.astype(np.float32)
 

@@ -64,8 +64,11 @@ class PairSampling(BaseTransform):
         positive = random.random() < self.pos_prob or other is video
         candidates = visible
         if self.filter_template_img and positive:
-            gaps = np.abs(visible[:, None] - visible[None]) <= self.frame_range
-            candidates = visible[(gaps.sum(1) > 1)] if (gaps.sum(1) > 1).any() else visible
+            # frames with another visible frame within frame_range (O(V log V), no V x V)
+            lo = np.searchsorted(visible, visible - self.frame_range, side="left")
+            hi = np.searchsorted(visible, visible + self.frame_range, side="right")
+            has_partner = hi - lo > 1
+            candidates = visible[has_partner] if has_partner.any() else visible
         template = int(random.choice(candidates))
         if positive:
             near = visible[np.abs(visible - template) <= self.frame_range]

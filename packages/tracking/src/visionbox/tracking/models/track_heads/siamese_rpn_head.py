@@ -5,10 +5,13 @@ score maps (H, W) = (Hs - h + 1, Ws - w + 1) (25x25), A base anchors, K = H * W 
 ordered ``(y * W + x) * A + a``. Boxes are x1y1x2y2 in search-crop pixels unless stated.
 
 Training targets are built for the whole batch at once: IoU of every anchor with each pair's
-box, positives (IoU >= ``pos_iou_thr``) and negatives (IoU < ``neg_iou_thr``) sampled at random
-(at most ``num * pos_fraction`` positives and ``num * (1 - pos_fraction)`` negatives, the
-semantics of mmdet's ``MaxIoUAssigner`` + ``RandomSampler`` with one box); a negative pair
-samples ``num_neg`` negatives from the 7x7 cells around the distractor's position.
+box, positives (IoU >= ``pos_iou_thr``, plus the low-quality matches when
+``match_low_quality``) and negatives (IoU in the ``neg_iou_thr`` range) sampled at random (at
+most ``num * pos_fraction`` positives and ``num - positives`` negatives, bounded by
+``neg_pos_ub * positives`` and, as in mmtracking, ``num * (1 - pos_fraction)``: the semantics of
+mmdet's ``MaxIoUAssigner`` + ``RandomSampler`` with one box); a negative pair samples
+``num_neg`` negatives from the 7x7 cells around the distractor's position. ``train_cfg`` and
+``test_cfg`` are checked when the head is built (:mod:`.siamese_rpn_cfg`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from torchvision.ops import box_iou
 
 from visionbox.core.models import ConvModule
 from visionbox.tracking.registry import MODELS, TASK_UTILS
+
+from .siamese_rpn_cfg import parse_test_cfg, parse_train_cfg
 
 __all__ = ["CorrelationHead", "SiameseRPNHead", "depthwise_correlation"]
 
@@ -96,8 +101,9 @@ class SiameseRPNHead(BaseModule):
         bbox_coder: Box coder config (deltas from anchors).
         loss_cls: Classification loss (2-way softmax over bg / fg).
         loss_bbox: Regression loss.
-        train_cfg: ``assigner`` (``pos_iou_thr``, ``neg_iou_thr``), ``sampler`` (``num``,
-            ``pos_fraction``), ``num_neg``, ``exemplar_size``, ``search_size``.
+        train_cfg: ``assigner`` (``MaxIoUAssigner`` config), ``sampler`` (``RandomSampler``
+            config), ``num_neg``, ``search_size``, ``exemplar_size``; see
+            :mod:`.siamese_rpn_cfg` for what is honoured. Checked at construction.
         test_cfg: ``penalty_k``, ``window_influence``, ``lr``.
         init_cfg: Initialisation config.
     """
@@ -127,6 +133,8 @@ class SiameseRPNHead(BaseModule):
         self.bbox_coder = TASK_UTILS.build(bbox_coder)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        self.targets_cfg = parse_train_cfg(train_cfg)
+        self.predict_cfg = parse_test_cfg(test_cfg)
         num_anchors = self.anchor_generator.num_base_anchors[0]
         self.cls_heads = nn.ModuleList(
             CorrelationHead(c, c, 2 * num_anchors, kernel_size, norm_cfg) for c in in_channels
@@ -165,13 +173,6 @@ class SiameseRPNHead(BaseModule):
 
     # Training ---------------------------------------------------------------------------------
 
-    def _cfg(self, key: str, sub: str | None = None, default: float | None = None) -> float:
-        cfg = self.train_cfg or {}
-        value = (cfg.get(sub) or {}).get(key, default) if sub else cfg.get(key, default)
-        if value is None:
-            raise KeyError(f"SiameseRPNHead.train_cfg needs {sub + '.' if sub else ''}{key}")
-        return value
-
     @staticmethod
     def _sample(mask: Tensor, limit: Tensor) -> Tensor:
         """Keep at most ``limit`` (N, 1) random True entries of each row of (N, K) ``mask``."""
@@ -198,21 +199,36 @@ class SiameseRPNHead(BaseModule):
             ``labels`` (N, K) long, ``labels_weights`` (N, K), ``bbox_targets`` (N, K, 4),
             ``bbox_weights`` (N, K, 4); weights already divided by N.
         """
+        cfg = self.targets_cfg
+        if cfg is None:
+            raise RuntimeError(
+                "SiameseRPNHead: training needs a train_cfg (the model's train_cfg.rpn)"
+            )
         n = gt_bboxes.shape[0]
         h, w = score_maps_size
         device = gt_bboxes.device
-        search_size = self._cfg("search_size")
+        search_size = cfg.search_size
         anchors = self.anchor_generator.centered_priors((h, w), device) + search_size // 2
         num_a = self.anchor_generator.num_base_anchors[0]
         iou = box_iou(gt_bboxes.float(), anchors)  # (N, K)
-        num = self._cfg("num", "sampler", 64)
-        pos_fraction = self._cfg("pos_fraction", "sampler", 0.25)
+        assigned_pos = iou >= cfg.pos_iou_thr
+        if cfg.match_low_quality:  # the anchors of best IoU, when it reaches min_pos_iou
+            best = iou.max(1, keepdim=True).values
+            if cfg.gt_max_assign_all:
+                low = iou == best
+            else:
+                low = torch.zeros_like(assigned_pos).scatter_(1, iou.argmax(1, keepdim=True), True)
+            assigned_pos |= low & (best >= cfg.min_pos_iou)
+        num, pos_fraction = cfg.num, cfg.pos_fraction
         pos = self._sample(
-            (iou >= self._cfg("pos_iou_thr", "assigner", 0.6)) & is_positive[:, None],
+            assigned_pos & is_positive[:, None],
             torch.full((n, 1), int(num * pos_fraction), device=device),
         )
-        neg_limit = (num - pos.sum(1, keepdim=True)).clamp(max=int(num * (1 - pos_fraction)))
-        neg_pos_pair = (iou < self._cfg("neg_iou_thr", "assigner", 0.3)) & (iou >= 0)
+        num_pos = pos.sum(1, keepdim=True)
+        neg_limit = (num - num_pos).clamp(max=int(num * (1 - pos_fraction)))
+        if cfg.neg_pos_ub >= 0:
+            neg_limit = torch.minimum(neg_limit, (cfg.neg_pos_ub * num_pos.clamp(min=1)).long())
+        neg_pos_pair = (iou >= cfg.neg_iou_lo) & (iou < cfg.neg_iou_hi) & ~assigned_pos
         # negative pairs: anchors of the 7x7 cells around the distractor
         stride_w, stride_h = self.anchor_generator.strides[0]
         centers = (gt_bboxes[:, :2] + gt_bboxes[:, 2:]) / 2 - search_size // 2
@@ -221,7 +237,7 @@ class SiameseRPNHead(BaseModule):
         cell = torch.arange(h * w * num_a, device=device) // num_a
         ys, xs = cell // w, cell % w
         near = ((xs[None] - cx[:, None]).abs() <= 3) & ((ys[None] - cy[:, None]).abs() <= 3)
-        neg_limit = torch.where(is_positive[:, None], neg_limit, int(self._cfg("num_neg")))
+        neg_limit = torch.where(is_positive[:, None], neg_limit, cfg.num_neg)
         neg = self._sample(torch.where(is_positive[:, None], neg_pos_pair, near), neg_limit)
 
         num_pos = pos.sum(1, keepdim=True).clamp(min=1).float()
@@ -306,7 +322,7 @@ class SiameseRPNHead(BaseModule):
         Returns:
             ``InstanceData`` with ``scores`` (1,) and ``bboxes`` (1, 4) x1y1x2y2 image pixels.
         """
-        cfg = self.test_cfg or {}
+        cfg = self.predict_cfg
         h, w = cls_score.shape[2:]
         anchors = self.anchor_generator.centered_priors((h, w), cls_score.device)
         window = self.anchor_generator.gen_2d_hanning_windows([(h, w)], cls_score.device)[0]
@@ -327,12 +343,12 @@ class SiameseRPNHead(BaseModule):
             / padded_size(prev_bbox[2] * scale_factor, prev_bbox[3] * scale_factor)
         )
         ratio_penalty = change((prev_bbox[2] / prev_bbox[3]) / (boxes[:, 2] / boxes[:, 3]))
-        penalty = torch.exp(-(ratio_penalty * scale_penalty - 1) * cfg.get("penalty_k", 0.05))
-        influence = cfg.get("window_influence", 0.42)
+        penalty = torch.exp(-(ratio_penalty * scale_penalty - 1) * cfg["penalty_k"])
+        influence = cfg["window_influence"]
         penalty_score = penalty * scores * (1 - influence) + window * influence
         best = int(torch.argmax(penalty_score))
         best_box = boxes[best] / scale_factor
-        lr = penalty[best] * scores[best] * cfg.get("lr", 0.38)
+        lr = penalty[best] * scores[best] * cfg["lr"]
         cx = (best_box[0] + prev_bbox[0]).clamp(0.0, img_shape[1])
         cy = (best_box[1] + prev_bbox[1]).clamp(0.0, img_shape[0])
         bw = (prev_bbox[2] * (1 - lr) + best_box[2] * lr).clamp(10.0, img_shape[1])
