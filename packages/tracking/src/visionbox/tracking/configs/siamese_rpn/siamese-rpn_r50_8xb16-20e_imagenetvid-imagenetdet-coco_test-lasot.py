@@ -6,9 +6,11 @@
 #   data/coco/annotations/instances_train2017.json, data/coco/train2017/
 #   data/LaSOT_full/LaSOTBenchmark/<class>/<class>-<k>/ and
 #   data/LaSOT_full/annotations/lasot_test_infos.txt
-# The backbone starts from mmtracking's SOT ResNet-50 (init_cfg below); mmtracking's schedule
-# (SiamRPNExpLR, unfreezing layer2-4 at epoch 10) is written with mmengine's LinearLR and
-# ExponentialLR and a frozen backbone.
+# The backbone starts from mmtracking's SOT ResNet-50 (init_cfg below) with mmtracking's
+# schedule: SiamRPNExpLR (5 warm-up epochs from 0.2 x lr, then a decay by 0.1) and
+# SiamRPNBackboneUnfreezeHook, which trains layer2-4 (and their BatchNorm statistics) from
+# epoch 10 on. The hook re-applies itself after mmengine's model.train(), so the layers really
+# train, as in mmtracking 0.x and the paper (in mmtracking 1.x, model.train() re-froze them).
 _base_ = ["../_base_/default_runtime.py"]
 
 randomness = dict(seed=1, deterministic=True)
@@ -180,10 +182,34 @@ train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=20, val_begin=10, val_in
 val_cfg = dict(type="ValLoop")
 test_cfg = dict(type="TestLoop")
 
-# 5 warm-up epochs from 0.2 x lr, then an exponential decay to 0.1 x lr at epoch 20
+# 5 exponential warm-up epochs from 0.2 x lr (ending one step short of lr, endpoint=False), then
+# an exponential decay by 0.1 over epochs 5-19 (mmtracking 1.x's schedule)
 param_scheduler = [
-    dict(type="LinearLR", start_factor=0.2, end_factor=1.0, by_epoch=True, begin=0, end=5),
-    dict(type="ExponentialLR", gamma=0.1 ** (1 / 15), by_epoch=True, begin=5, end=20),
+    dict(
+        type="SiamRPNExpLR",
+        start_factor=0.2,
+        end_factor=1.0,
+        by_epoch=True,
+        begin=0,
+        end=5,
+        endpoint=False,
+    ),
+    dict(
+        type="SiamRPNExpLR",
+        start_factor=1.0,
+        end_factor=0.1,
+        by_epoch=True,
+        begin=5,
+        end=20,
+        endpoint=True,
+    ),
+]
+custom_hooks = [
+    dict(
+        type="SiamRPNBackboneUnfreezeHook",
+        backbone_start_train_epoch=10,
+        backbone_train_layers=["layer2", "layer3", "layer4"],
+    )
 ]
 optim_wrapper = dict(
     type="OptimWrapper",

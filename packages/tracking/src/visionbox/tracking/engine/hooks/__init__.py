@@ -1,0 +1,5 @@
+"""Hooks of the tracking recipes."""
+
+from .siamrpn_backbone_unfreeze_hook import SiamRPNBackboneUnfreezeHook
+
+__all__ = ["SiamRPNBackboneUnfreezeHook"]

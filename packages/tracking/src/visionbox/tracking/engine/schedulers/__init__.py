@@ -1,0 +1,5 @@
+"""Parameter schedulers of the tracking recipes."""
+
+from .siamrpn_exp_scheduler import SiamRPNExpLR, SiamRPNExpParamScheduler
+
+__all__ = ["SiamRPNExpLR", "SiamRPNExpParamScheduler"]
