@@ -374,3 +374,14 @@ def test_head_checks_its_train_and_test_cfg():
                 test_cfg=dict(window_influense=0.4),
             )
         )
+
+
+def test_sot_constructors_have_no_mutable_defaults():
+    import inspect
+
+    from visionbox.tracking.models.backbones.sot_resnet import SOTResNet
+    from visionbox.tracking.models.track_heads.siamese_rpn_head import CorrelationHead
+
+    for cls in (SOTResNet, CorrelationHead, MODELS.get("SiameseRPNHead")):
+        for param in inspect.signature(cls.__init__).parameters.values():
+            assert not isinstance(param.default, (dict, list, set)), (cls.__name__, param.name)

@@ -15,6 +15,8 @@ as in mmtracking's ``SOTResNet``; depth 18 and 34 are also accepted (small demo 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 from torch import nn
@@ -22,6 +24,8 @@ from torch import nn
 from visionbox.core.models import ResNet, build_conv_layer
 from visionbox.core.models.backbones.res_blocks import BasicBlock
 from visionbox.tracking.registry import MODELS
+
+_BN = MappingProxyType(dict(type="BN", requires_grad=True))  # read-only default
 
 __all__ = ["SOTResNet"]
 
@@ -53,7 +57,7 @@ class SOTResNet(ResNet):
         avg_down: bool = False,
         frozen_stages: int = -1,
         conv_cfg: dict | None = None,
-        norm_cfg: dict = dict(type="BN", requires_grad=True),  # noqa: B006 (read-only default)
+        norm_cfg: Mapping = _BN,
         norm_eval: bool = True,
         with_cp: bool = False,
         zero_init_residual: bool = True,
@@ -78,7 +82,7 @@ class SOTResNet(ResNet):
             avg_down=False,
             frozen_stages=-1,
             conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
+            norm_cfg=dict(norm_cfg),
             norm_eval=norm_eval,
             with_cp=with_cp,
             zero_init_residual=zero_init_residual,

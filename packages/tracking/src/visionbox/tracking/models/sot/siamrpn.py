@@ -45,6 +45,12 @@ def crop_and_resize(
 
     Returns:
         (1, C, target_size, target_size).
+
+    The crop spans pixels ``x0..x1`` and ``y0..y1`` inclusive (``int`` of the centre -/+ half
+    the size, as mmtracking). Its right and bottom padding is ``x1 - w + 1`` / ``y1 - h + 1``
+    pixels, so that the crop always holds ``x1 - x0 + 1`` columns; mmtracking pads ``x1 - w``,
+    which leaves a crop that touches the right or bottom border one pixel short before the
+    resize, so such crops differ slightly from mmtracking's there.
     """
     n, c, h, w = img.shape
     x0 = int(float(center_xy[0]) - crop_size / 2)

@@ -16,6 +16,9 @@ mmdet's ``MaxIoUAssigner`` + ``RandomSampler`` with one box); a negative pair sa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -29,6 +32,23 @@ from visionbox.tracking.registry import MODELS, TASK_UTILS
 from .siamese_rpn_cfg import parse_test_cfg, parse_train_cfg
 
 __all__ = ["CorrelationHead", "SiameseRPNHead", "depthwise_correlation"]
+
+# read-only defaults (copied before use)
+_BN = MappingProxyType(dict(type="BN"))
+_RELU = MappingProxyType(dict(type="ReLU"))
+_CODER = MappingProxyType(
+    dict(
+        type="detection.DeltaXYWHBBoxCoder",
+        target_means=(0.0, 0.0, 0.0, 0.0),
+        target_stds=(1.0, 1.0, 1.0, 1.0),
+    )
+)
+_LOSS_CLS = MappingProxyType(dict(type="CrossEntropyLoss", reduction="sum", loss_weight=1.0))
+_LOSS_BBOX = MappingProxyType(dict(type="L1Loss", reduction="sum", loss_weight=1.2))
+
+
+def _copy(cfg: Mapping | None) -> dict | None:
+    return None if cfg is None else dict(cfg)
 
 
 def depthwise_correlation(x: Tensor, kernel: Tensor) -> Tensor:
@@ -68,11 +88,12 @@ class CorrelationHead(BaseModule):
         mid_channels: int,
         out_channels: int,
         kernel_size: int = 3,
-        norm_cfg: dict = dict(type="BN"),  # noqa: B006 (read-only default)
-        act_cfg: dict = dict(type="ReLU"),  # noqa: B006 (read-only default)
+        norm_cfg: Mapping | None = _BN,
+        act_cfg: Mapping | None = _RELU,
         init_cfg: dict | None = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        norm_cfg, act_cfg = _copy(norm_cfg), _copy(act_cfg)
         conv = dict(kernel_size=kernel_size, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.kernel_convs = ConvModule(in_channels, mid_channels, **conv)
         self.search_convs = ConvModule(in_channels, mid_channels, **conv)
@@ -113,15 +134,11 @@ class SiameseRPNHead(BaseModule):
         anchor_generator: dict,
         in_channels: list[int],
         kernel_size: int = 3,
-        norm_cfg: dict = dict(type="BN"),  # noqa: B006 (read-only default)
+        norm_cfg: Mapping | None = _BN,
         weighted_sum: bool = False,
-        bbox_coder: dict = dict(  # noqa: B006 (read-only default)
-            type="detection.DeltaXYWHBBoxCoder",
-            target_means=[0.0, 0.0, 0.0, 0.0],
-            target_stds=[1.0, 1.0, 1.0, 1.0],
-        ),
-        loss_cls: dict = dict(type="CrossEntropyLoss", reduction="sum", loss_weight=1.0),  # noqa: B006
-        loss_bbox: dict = dict(type="L1Loss", reduction="sum", loss_weight=1.2),  # noqa: B006
+        bbox_coder: Mapping = _CODER,
+        loss_cls: Mapping = _LOSS_CLS,
+        loss_bbox: Mapping = _LOSS_BBOX,
         train_cfg: dict | None = None,
         test_cfg: dict | None = None,
         init_cfg: dict | list[dict] | None = None,
@@ -130,7 +147,7 @@ class SiameseRPNHead(BaseModule):
         if not isinstance(in_channels, (list, tuple)) or not in_channels:
             raise TypeError(f"SiameseRPNHead: in_channels must be a list, got {in_channels!r}")
         self.anchor_generator = TASK_UTILS.build(anchor_generator)
-        self.bbox_coder = TASK_UTILS.build(bbox_coder)
+        self.bbox_coder = TASK_UTILS.build(_copy(bbox_coder))
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.targets_cfg = parse_train_cfg(train_cfg)
@@ -146,8 +163,8 @@ class SiameseRPNHead(BaseModule):
         if weighted_sum:
             self.cls_weight = nn.Parameter(torch.ones(len(in_channels)))
             self.reg_weight = nn.Parameter(torch.ones(len(in_channels)))
-        self.loss_cls = MODELS.build(loss_cls)
-        self.loss_bbox = MODELS.build(loss_bbox)
+        self.loss_cls = MODELS.build(_copy(loss_cls))
+        self.loss_bbox = MODELS.build(_copy(loss_bbox))
 
     def forward(
         self, template_feats: tuple[Tensor, ...], search_feats: tuple[Tensor, ...]
