@@ -385,3 +385,56 @@ def test_sot_constructors_have_no_mutable_defaults():
     for cls in (SOTResNet, CorrelationHead, MODELS.get("SiameseRPNHead")):
         for param in inspect.signature(cls.__init__).parameters.values():
             assert not isinstance(param.default, (dict, list, set)), (cls.__name__, param.name)
+
+
+def test_predict_by_feat_equals_mmtrackings_post_process():
+    """``predict_by_feat`` against a plain transcription of mmtracking 1.x's
+    ``SiameseRPNHead._bbox_post_process`` (anchors from ``grid_priors`` moved to the centre)."""
+    torch.manual_seed(0)
+    head = MODELS.build(
+        dict(
+            type="SiameseRPNHead",
+            anchor_generator=ANCHORS,
+            in_channels=[8],
+            test_cfg=TEST_CFG["rpn"],
+        )
+    )
+    size, num_a = 25, 5
+    cls_score = torch.randn(1, 2 * num_a, size, size)
+    bbox_pred = torch.randn(1, 4 * num_a, size, size) * 0.2
+    prev = torch.tensor([100.0, 90.0, 40.0, 30.0])
+    scale = torch.tensor(127 / 60.0)
+    out = head.predict_by_feat(cls_score, bbox_pred, prev, scale, (300, 400))
+
+    gen = head.anchor_generator
+    anchors = gen.grid_priors([(size, size)])[0].clone()
+    anchors[:, 0:4:2] -= (size // 2) * 8
+    anchors[:, 1:4:2] -= (size // 2) * 8
+    window = gen.gen_2d_hanning_windows([(size, size)])[0]
+    scores = cls_score.view(2, -1, size, size).permute(2, 3, 1, 0).reshape(-1, 2).softmax(1)[:, 1]
+    deltas = bbox_pred.view(4, -1, size, size).permute(2, 3, 1, 0).reshape(-1, 4)
+    boxes = head.bbox_coder.decode(anchors, deltas)
+    cxcywh = torch.cat([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]], 1)
+
+    def change_ratio(r):
+        return torch.max(r, 1.0 / r)
+
+    def enlarged(w, h):
+        pad = (w + h) * 0.5
+        return torch.sqrt((w + pad) * (h + pad))
+
+    scale_pen = change_ratio(
+        enlarged(cxcywh[:, 2], cxcywh[:, 3]) / enlarged(prev[2] * scale, prev[3] * scale)
+    )
+    ratio_pen = change_ratio((prev[2] / prev[3]) / (cxcywh[:, 2] / cxcywh[:, 3]))
+    penalty = torch.exp(-(ratio_pen * scale_pen - 1) * 0.05)
+    best = torch.argmax(penalty * scores * (1 - 0.42) + window * 0.42)
+    box = cxcywh[best] / scale
+    lr = penalty[best] * scores[best] * 0.38
+    cx = (box[0] + prev[0]).clamp(0, 400)
+    cy = (box[1] + prev[1]).clamp(0, 300)
+    w = (prev[2] * (1 - lr) + box[2] * lr).clamp(10, 400)
+    h = (prev[3] * (1 - lr) + box[3] * lr).clamp(10, 300)
+    expected = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    torch.testing.assert_close(out.bboxes[0], expected, atol=1e-4, rtol=0)
+    assert float(out.scores[0]) == pytest.approx(float(scores[best]))
