@@ -7,7 +7,9 @@ GT_ROOT holds ``<seq>/groundtruth.txt`` (``x,y,w,h`` per frame); RESULTS_DIR hol
 (AUC over IoU thresholds 0:0.05:1), precision (20 px) and normalised precision (0.2) per sequence
 and OVERALL, and with --out writes
 ``{"<seq>": {"success": ..., "precision": ..., "norm_precision": ...}, "OVERALL": {...}}``
-as fractions in [0, 1].
+as fractions in [0, 1]. Frames are scored as mmtracking's ``eval_sot_ope`` scores them (see
+:mod:`visionbox.tracking.evaluation.metrics.sot_metric`): a missing or empty ground-truth box
+(``0,0,0,0`` for absent targets) is a miss for success but a hit for both precisions.
 """
 
 from __future__ import annotations
