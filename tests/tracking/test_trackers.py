@@ -222,3 +222,24 @@ def test_ocsort_recovers_a_stopped_object_from_its_last_observation():
     for t in range(10, 14):
         sort.track(frame(t, np.zeros((0, 4)), []))
     assert ids_of(sort.track(frame(14, [box(positions[-1] + 2, 80)], [0.9]))) != [0]
+
+
+def test_reid_crops_are_renormalised_from_the_preprocessor_to_the_reid_input():
+    import torch
+
+    from visionbox.tracking.models.data_preprocessors import TrackDataPreprocessor
+    from visionbox.tracking.models.trackers.reid_crops import renormalize
+
+    mean, std = [10.0, 20.0, 30.0], [2.0, 4.0, 5.0]  # RGB order
+    bgr = torch.rand(2, 3, 4, 4) * 255  # raw crops as loaded (BGR)
+    reid_cfg = dict(mean=mean, std=std, to_rgb=True)
+    expected = (bgr.flip(1) - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(
+        1, 3, 1, 1
+    )
+    # raw BGR pixels (YOLOX's preprocessor): flip to RGB, then normalise
+    raw = TrackDataPreprocessor(pad_size_divisor=32)
+    torch.testing.assert_close(renormalize(bgr, raw, reid_cfg), expected)
+    # a normalising RGB preprocessor with other statistics: undone first
+    other = TrackDataPreprocessor(mean=[1.0, 2.0, 3.0], std=[3.0, 3.0, 3.0], bgr_to_rgb=True)
+    fed = (bgr.flip(1) - torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1)) / 3.0
+    torch.testing.assert_close(renormalize(fed, other, reid_cfg), expected)

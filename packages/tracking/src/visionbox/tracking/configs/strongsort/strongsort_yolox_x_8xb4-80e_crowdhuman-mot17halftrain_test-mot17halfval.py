@@ -4,14 +4,9 @@ _base_ = ["../bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-mot17halftrain_tes
 
 model = dict(
     type="StrongSORT",
-    data_preprocessor=dict(
-        type="TrackDataPreprocessor",
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        rgb_to_bgr=False,
-        pad_size_divisor=32,
-    ),
+    # The detector sees raw pixels (YOLOX); the tracker re-normalises the ReID crops with the
+    # tracker's reid.img_norm_cfg.
+    data_preprocessor=dict(type="TrackDataPreprocessor", pad_size_divisor=32),
     reid=dict(
         type="BaseReID",
         data_preprocessor=None,
@@ -23,7 +18,7 @@ model = dict(
             in_channels=2048,
             fc_channels=1024,
             out_channels=128,
-            num_classes=1,
+            num_classes=380,
             loss_cls=dict(type="CrossEntropyLoss", loss_weight=1.0),
             loss_triplet=dict(type="TripletLoss", margin=0.3, loss_weight=1.0),
             norm_cfg=dict(type="BN1d"),
@@ -45,7 +40,7 @@ model = dict(
             num_samples=None,
             img_scale=(256, 128),
             img_norm_cfg=dict(
-                mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_bgr=True
+                mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True
             ),
             match_score_thr=0.3,
             motion_weight=0.02,

@@ -20,7 +20,7 @@ from ..task_modules.assignment import linear_assignment
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_xyxy_to_cxcyah
 from .base_tracker import BaseTracker, to_numpy
 from .byte_tracker import iou_cost
-from .reid_crops import crop_imgs
+from .reid_crops import crop_imgs, renormalize
 
 __all__ = ["SORTTracker", "reid_embeddings"]
 
@@ -31,13 +31,18 @@ def reid_embeddings(
     model: Any, img: torch.Tensor, data_sample: Any, bboxes: np.ndarray, reid_cfg: dict
 ) -> np.ndarray:
     """(N, D) embeddings of the detections ``bboxes`` (N, 4), in original-image pixels, computed
-    by ``model.reid`` on crops of the (1, C, H, W) input ``img``."""
+    by ``model.reid`` on crops of the (1, C, H, W) input ``img`` (re-normalised by
+    ``reid_cfg['img_norm_cfg']`` when it is set, else as they are)."""
     meta = data_sample.metainfo
     img_shape = meta.get("img_shape", tuple(img.shape[-2:]))
     scale = meta.get("scale_factor")
     crops = crop_imgs(img, img_shape, bboxes, tuple(reid_cfg.get("img_scale", (256, 128))), scale)
     if len(crops) == 0:
         return np.zeros((0, model.reid.head.out_channels), np.float32)
+    if reid_cfg.get("img_norm_cfg"):
+        crops = renormalize(
+            crops, getattr(model, "data_preprocessor", None), reid_cfg["img_norm_cfg"]
+        )
     with torch.no_grad():
         embeds = model.reid(crops, mode="tensor")
     return to_numpy(embeds).astype(np.float32)
@@ -51,7 +56,9 @@ class SORTTracker(BaseTracker):
         motion: The motion model, ``dict(type='KalmanFilter', center_only=False)``.
         obj_score_thr: Detections at or below it are ignored.
         reid: Appearance matching: ``num_samples`` (embeddings averaged per track),
-            ``img_scale`` (crop size (h, w)), ``img_norm_cfg`` (unused, kept for configs),
+            ``img_scale`` (crop size (h, w)), ``img_norm_cfg`` (``mean``, ``std``, ``to_rgb``
+            of the ReID model's input: crops are re-normalised from the data preprocessor's;
+            ``None`` feeds them as they are),
             ``match_score_thr`` (largest Euclidean embedding distance of a match). ``None``
             disables appearance matching (SORT).
         match_iou_thr: Lowest IoU of a match in the IoU stage.
