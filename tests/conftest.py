@@ -7,7 +7,8 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# At most 2 threads; OMP_NUM_THREADS, when set, chooses (1 on a machine shared with other jobs).
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_count() or 1)))
 
 
 @pytest.fixture(autouse=True)
