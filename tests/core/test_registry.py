@@ -105,3 +105,19 @@ def test_mmengine_components_resolve_in_a_fresh_process():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"
+
+
+def test_a_package_builds_its_own_parts_from_another_default_scope():
+    # A detection assigner built while the tracking scope is the default (a tracking head's
+    # train_cfg) builds its BboxOverlaps2D in the detection scope.
+    det = pytest.importorskip("visionbox.detection.registry")
+    pytest.importorskip("visionbox.segmentation.registry")
+    from mmengine.config import ConfigDict
+
+    cfg = ConfigDict(type="MaxIoUAssigner", pos_iou_thr=0.5, neg_iou_thr=0.4)
+    with DefaultScope.overwrite_default_scope("segmentation"):
+        assigner = det.TASK_UTILS.build(cfg)
+        assert type(assigner.iou_calculator).__name__ == "BboxOverlaps2D"
+        assert "_scope_" not in cfg  # the caller's dict is left alone
+        with pytest.raises(KeyError, match="MaxIoUAsigner"):
+            det.TASK_UTILS.build(dict(type="MaxIoUAsigner"))

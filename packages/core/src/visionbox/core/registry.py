@@ -12,6 +12,7 @@ The aliases that users of older OpenMMLab toolboxes write (``BACKBONES``, ``NECK
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator
 from contextlib import contextmanager
 from functools import partial
@@ -117,6 +118,10 @@ class VisionBoxRegistry(Registry):
     * A parent's ``locations`` are imported too, so a task registry finds core's components.
     * ``build`` checks the type and the keywords first: an unknown type fails with the closest
       registered names, an unknown keyword with the accepted parameters and a "did you mean".
+    * A package builds its own components from any default scope: when the default scope's
+      registry does not know a type that this registry does, the type is built in this
+      registry's scope (with its parts), as if the dict said ``_scope_``. So a detection
+      assigner built by a tracking head still finds its ``BboxOverlaps2D``.
     """
 
     def import_from_location(self) -> None:
@@ -140,8 +145,23 @@ class VisionBoxRegistry(Registry):
 
     def build(self, cfg: dict, *args: Any, **kwargs: Any) -> Any:
         if isinstance(cfg, dict) and isinstance(cfg.get("type"), str):
+            cfg = self._in_own_scope(cfg)
             self.check(cfg, extra=kwargs.get("default_args") or {})
         return super().build(cfg, *args, **kwargs)
+
+    def _in_own_scope(self, cfg: dict) -> dict:
+        """``cfg`` with ``_scope_`` set to this registry's scope when only this registry (and
+        not the default scope's) knows its type; ``cfg`` itself otherwise."""
+        if "_scope_" in cfg or self.split_scope_key(cfg["type"])[0] is not None:
+            return cfg
+        with self.switch_scope_and_registry(None) as registry:
+            if registry is self or registry.get(cfg["type"]) is not None:
+                return cfg
+        if Registry.get(self, cfg["type"]) is None:
+            return cfg
+        scoped = copy.copy(cfg)
+        scoped["_scope_"] = self.scope
+        return scoped
 
     def check(self, cfg: dict, extra: Any = (), where: str = "") -> Any:
         """Resolve ``cfg['type']`` as ``build`` would and check its keywords; return the class."""
