@@ -170,9 +170,7 @@ _TOP_LEVEL = {
 }
 
 
-def top_level_role(
-    key: str, value: Any, is_model: Callable[[dict], bool] | None = None
-) -> Role:
+def top_level_role(key: str, value: Any, is_model: Callable[[dict], bool] | None = None) -> Role:
     """The role of ``cfg[key]``. A variable of no known key whose dict ``is_model`` (such as
     ``detector = _base_.model`` before it goes into a tracker's ``model``) is walked as a model,
     loosely."""
