@@ -7,6 +7,7 @@ default_hooks = dict(
     param_scheduler=dict(type="ParamSchedulerHook"),
     checkpoint=dict(type="CheckpointHook", interval=1),
     sampler_seed=dict(type="DistSamplerSeedHook"),
+    visualization=dict(type="TrackVisualizationHook", draw=False),
 )
 
 env_cfg = dict(

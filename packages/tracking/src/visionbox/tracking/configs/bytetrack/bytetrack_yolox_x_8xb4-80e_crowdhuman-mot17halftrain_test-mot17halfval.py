@@ -228,6 +228,7 @@ default_hooks = dict(
     param_scheduler=dict(type="ParamSchedulerHook"),
     checkpoint=dict(type="CheckpointHook", interval=1, max_keep_ckpts=10),
     sampler_seed=dict(type="DistSamplerSeedHook"),
+    visualization=dict(type="TrackVisualizationHook", draw=False),
 )
 vis_backends = [dict(type="LocalVisBackend")]
 visualizer = dict(
