@@ -13,10 +13,13 @@ torchvision's back to back, alternating which goes first; medians are compared.
     python tools/analysis/benchmark_detector.py --threads 2 --repeats 5 [--channels-last] \
         [--models faster faster-tv mask retinanet fcos]
 
-``faster-tv`` is our Faster R-CNN with torchvision's RoIAlign setting (``sampling_ratio=2``,
-two samples per bin side) instead of mmdetection's ``sampling_ratio=0`` (as many samples as the
-RoI's size asks for, up to 4 or more per side on large RoIs): the same network doing the same
-work, where ``faster`` times the shipped config.
+With random weights the two detectors propose different boxes, and the RoI heads' work depends on
+them (how many RoIs land on the large stride-4 map, and with mmdetection's ``sampling_ratio=0``
+how many samples each RoI bin takes). ``faster-tv`` therefore times the same network doing the same
+work: our Faster R-CNN with torchvision's RoIAlign setting (``sampling_ratio=2``), and
+torchvision's model (81 classes) loaded with our weights, key by key (the background logit moves
+from last to first), so both see the same proposals. ``faster`` times the shipped config beside
+torchvision's own random model.
 
 A ratio below 1.0 means VisionBox is faster.
 """
@@ -73,16 +76,54 @@ def build_pair(kind: str, args: argparse.Namespace) -> tuple[nn.Module, nn.Modul
     cfg.model.backbone.init_cfg = None
     if kind == "faster-tv":
         cfg.model.roi_head.bbox_roi_extractor.roi_layer.sampling_ratio = 2
+        cfg.model.data_preprocessor.bgr_to_rgb = False  # torchvision keeps the channel order
     ours = MODELS.build(cfg.model)
     ours.init_weights()
     size = min(args.height, args.width), max(args.height, args.width)
-    reference = getattr(torchvision.models.detection, PAIRS[kind][1])(
-        weights=None, weights_backbone=None, min_size=size[0], max_size=size[1]
+    extra = (
+        dict(num_classes=cfg.model.roi_head.bbox_head.num_classes + 1)
+        if kind == "faster-tv"
+        else {}
     )
+    reference = getattr(torchvision.models.detection, PAIRS[kind][1])(
+        weights=None, weights_backbone=None, min_size=size[0], max_size=size[1], **extra
+    )
+    if kind == "faster-tv":
+        reference.load_state_dict(torchvision_faster_rcnn_state(ours.state_dict()))
     if args.channels_last:
         ours = ours.to(memory_format=torch.channels_last)
         reference = reference.to(memory_format=torch.channels_last)
     return ours, reference
+
+
+def torchvision_faster_rcnn_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Our Faster R-CNN R50-FPN ``state_dict`` (mmdetection keys) as torchvision's
+    ``fasterrcnn_resnet50_fpn`` keys; classes keep their order, background goes first."""
+    renames = (
+        ("backbone.", "backbone.body."),
+        ("neck.lateral_convs.", "backbone.fpn.inner_blocks."),
+        ("neck.fpn_convs.", "backbone.fpn.layer_blocks."),
+        ("rpn_head.rpn_conv.", "rpn.head.conv.0.0."),
+        ("rpn_head.rpn_cls.", "rpn.head.cls_logits."),
+        ("rpn_head.rpn_reg.", "rpn.head.bbox_pred."),
+        ("roi_head.bbox_head.shared_fcs.0.", "roi_heads.box_head.fc6."),
+        ("roi_head.bbox_head.shared_fcs.1.", "roi_heads.box_head.fc7."),
+        ("roi_head.bbox_head.fc_cls.", "roi_heads.box_predictor.cls_score."),
+        ("roi_head.bbox_head.fc_reg.", "roi_heads.box_predictor.bbox_pred."),
+    )
+    out = {}
+    for key, value in state.items():
+        for old, new in renames:
+            if key.startswith(old):
+                key = new + key[len(old) :].replace("conv.", "0.")
+                break
+        if key.endswith("cls_score.weight") or key.endswith("cls_score.bias"):
+            value = torch.cat([value[-1:], value[:-1]])  # background: last -> first
+        elif key.startswith("roi_heads.box_predictor.bbox_pred."):
+            # no deltas for the background class in ours
+            value = torch.cat([value.new_zeros((4, *value.shape[1:])), value])
+        out[key] = value
+    return out
 
 
 def _ground_truth(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
