@@ -65,6 +65,19 @@ def test_mode_dispatch_and_bad_mode():
     assert "'tensor', 'loss', 'predict'" in str(err.value) and "'train'" in str(err.value)
 
 
+def test_default_mode_and_freeze_module():
+    model = _Classifier(tiny_backbone_cfg(), tiny_neck_cfg())
+    x = tiny_images(2, 3, 32)
+    assert model(x).shape == (2, 3)  # 'tensor' without a mode, as mmengine's BaseModel
+    model.default_mode = "predict"  # as a tracker sets it
+    assert model(x, _samples())[0].pred_score.shape == (3,)
+    model.train()
+    model.freeze_module("backbone")
+    assert not model.backbone.training and model.neck.training
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    assert all(p.requires_grad for p in model.neck.parameters())
+
+
 def test_extract_feat_without_neck_and_with_built_modules():
     backbone = MODELS.build(tiny_backbone_cfg())
     model = _Classifier(backbone)

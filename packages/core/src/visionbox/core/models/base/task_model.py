@@ -25,6 +25,9 @@ class BaseTaskModel(BaseModel, metaclass=ABCMeta):
     * ``'predict'``: :meth:`predict` -> list of data samples carrying predictions;
     * ``'tensor'``: :meth:`_forward` -> raw network outputs (for export and debugging).
 
+    Without ``mode``, ``forward`` runs :attr:`default_mode` (``'tensor'``, as mmengine's
+    ``BaseModel``; trackers set ``'predict'``, as mmdetection's).
+
     ``inputs`` is the (N, C, H, W) batch produced by the data preprocessor and ``data_samples`` a
     list of N task data samples.
 
@@ -34,6 +37,8 @@ class BaseTaskModel(BaseModel, metaclass=ABCMeta):
             config), a built module, or ``None`` for mmengine's ``BaseDataPreprocessor``.
         init_cfg: Weight initialisation config.
     """
+
+    default_mode: str = "tensor"
 
     def __init__(
         self,
@@ -63,6 +68,14 @@ class BaseTaskModel(BaseModel, metaclass=ABCMeta):
         """Whether the model has a neck."""
         return getattr(self, "neck", None) is not None
 
+    def freeze_module(self, module: str | list[str]) -> None:
+        """Put the named sub-modules in eval mode and stop their gradients."""
+        for name in [module] if isinstance(module, str) else module:
+            part = getattr(self, name)
+            part.eval()
+            for param in part.parameters():
+                param.requires_grad = False
+
     def extract_feat(self, inputs: Tensor) -> tuple[Tensor, ...]:
         """Backbone then (optional) neck: (N, C, H, W) -> tuple of (N, C_i, H_i, W_i)."""
         feats = self.backbone(inputs)
@@ -76,8 +89,9 @@ class BaseTaskModel(BaseModel, metaclass=ABCMeta):
         self,
         inputs: Tensor,
         data_samples: list[Any] | None = None,
-        mode: Literal["tensor", "loss", "predict"] = "tensor",
+        mode: Literal["tensor", "loss", "predict"] | None = None,
     ) -> Any:
+        mode = self.default_mode if mode is None else mode
         if mode == "loss":
             return self.loss(inputs, data_samples)
         if mode == "predict":

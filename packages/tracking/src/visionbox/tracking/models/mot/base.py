@@ -10,11 +10,11 @@ output) and ``pred_track_instances`` (``bboxes``, ``scores``, ``labels``, ``inst
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from typing import Any, Literal
+from typing import Any
 
-from mmengine.model import BaseModel
 from torch import Tensor, nn
 
+from visionbox.core.models import BaseTaskModel
 from visionbox.tracking.registry import MODELS
 
 __all__ = ["BaseMOTModel", "build_part"]
@@ -29,7 +29,7 @@ def build_part(cfg: dict | nn.Module | Any | None) -> Any:
 
 
 @MODELS.register_module()
-class BaseMOTModel(BaseModel, metaclass=ABCMeta):
+class BaseMOTModel(BaseTaskModel, metaclass=ABCMeta):
     """Base of MOT models: ``forward(inputs, data_samples, mode)`` with modes ``'loss'``,
     ``'predict'`` and ``'tensor'``.
 
@@ -38,20 +38,14 @@ class BaseMOTModel(BaseModel, metaclass=ABCMeta):
         init_cfg: Initialisation config.
     """
 
+    default_mode = "predict"  # as mmdetection's trackers
+
     def __init__(
         self, data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | list | None = None
     ) -> None:
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-
-    def freeze_module(self, module: str | list[str]) -> None:
-        """Put sub-modules in eval mode and stop their gradients."""
-        for name in [module] if isinstance(module, str) else module:
-            part = getattr(self, name)
-            part.eval()
-            for param in part.parameters():
-                param.requires_grad = False
 
     @property
     def with_detector(self) -> bool:
@@ -72,22 +66,6 @@ class BaseMOTModel(BaseModel, metaclass=ABCMeta):
     @property
     def with_tracker(self) -> bool:
         return getattr(self, "tracker", None) is not None
-
-    def forward(
-        self,
-        inputs: Tensor,
-        data_samples: list[Any] | None = None,
-        mode: Literal["loss", "predict", "tensor"] = "predict",
-    ) -> Any:
-        if mode == "loss":
-            return self.loss(inputs, data_samples)
-        if mode == "predict":
-            return self.predict(inputs, data_samples)
-        if mode == "tensor":
-            return self._forward(inputs, data_samples)
-        raise ValueError(
-            f"{type(self).__name__}.forward got mode={mode!r}; use 'loss', 'predict' or 'tensor'."
-        )
 
     @abstractmethod
     def loss(self, inputs: Tensor, data_samples: list[Any]) -> dict:

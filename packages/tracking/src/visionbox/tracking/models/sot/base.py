@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import inspect
 from abc import ABCMeta, abstractmethod
-from typing import Any, Literal
+from typing import Any
 
-from mmengine.model import BaseModel
 from torch import Tensor, nn
 
+from visionbox.core.models import BaseTaskModel
 from visionbox.tracking.registry import MODELS
 
 __all__ = ["BaseSingleObjectTracker"]
 
 
-class BaseSingleObjectTracker(BaseModel, metaclass=ABCMeta):
+class BaseSingleObjectTracker(BaseTaskModel, metaclass=ABCMeta):
     """Base of SOT models: ``forward(inputs, data_samples, mode)`` with modes ``'loss'``,
     ``'predict'`` and ``'tensor'``.
 
@@ -33,6 +33,8 @@ class BaseSingleObjectTracker(BaseModel, metaclass=ABCMeta):
         data_preprocessor: ``TrackDataPreprocessor`` config or module.
         init_cfg: Initialisation config.
     """
+
+    default_mode = "predict"  # as mmdetection's trackers
 
     def __init__(
         self, data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | list | None = None
@@ -59,14 +61,6 @@ class BaseSingleObjectTracker(BaseModel, metaclass=ABCMeta):
                     cfg[key] = value
         return MODELS.build(cfg)
 
-    def freeze_module(self, module: str | list[str]) -> None:
-        """Put sub-modules in eval mode and stop their gradients."""
-        for name in [module] if isinstance(module, str) else module:
-            part = getattr(self, name)
-            part.eval()
-            for param in part.parameters():
-                param.requires_grad = False
-
     @property
     def with_backbone(self) -> bool:
         return getattr(self, "backbone", None) is not None
@@ -78,22 +72,6 @@ class BaseSingleObjectTracker(BaseModel, metaclass=ABCMeta):
     @property
     def with_head(self) -> bool:
         return getattr(self, "head", None) is not None
-
-    def forward(
-        self,
-        inputs: Tensor,
-        data_samples: list[Any] | None = None,
-        mode: Literal["loss", "predict", "tensor"] = "predict",
-    ) -> Any:
-        if mode == "loss":
-            return self.loss(inputs, data_samples)
-        if mode == "predict":
-            return self.predict(inputs, data_samples)
-        if mode == "tensor":
-            return self._forward(inputs, data_samples)
-        raise ValueError(
-            f"{type(self).__name__}.forward got mode={mode!r}; use 'loss', 'predict' or 'tensor'."
-        )
 
     @abstractmethod
     def loss(self, inputs: Tensor, data_samples: list[Any]) -> dict:
