@@ -25,8 +25,9 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import list_from_file
 
+from visionbox.core.utils import merge_kwargs_signature
+
 from ..registry import DATASETS, TRANSFORMS
-from ..utils import merge_kwargs_signature
 
 __all__ = ["BaseSegDataset"]
 

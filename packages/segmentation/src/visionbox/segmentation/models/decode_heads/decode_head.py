@@ -21,7 +21,8 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ...utils import merge_kwargs_signature
+from visionbox.core.utils import merge_kwargs_signature
+
 from ..samplers import build_pixel_sampler
 from ..utils import accuracy, build_component, resize
 

@@ -13,9 +13,12 @@ Shapes: (R, C_in, S, S) RoI features -> (R, C + 1) scores and (R, 4 * C) deltas.
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor, nn
 
 from visionbox.core.models import ConvModule
+from visionbox.core.utils import merge_kwargs_signature
 
 from ....registry import MODELS
 from .bbox_head import BBoxHead, _linear
@@ -196,128 +199,24 @@ class ConvFCBBoxHead(BBoxHead):
 
 
 @MODELS.register_module()
+@merge_kwargs_signature
 class Shared2FCBBoxHead(ConvFCBBoxHead):
     """Two shared fully connected layers (Faster R-CNN with FPN).
 
     Arguments as :class:`ConvFCBBoxHead` with other defaults.
     """
 
-    def __init__(
-        self,
-        num_shared_convs: int = 0,
-        num_shared_fcs: int = 2,
-        num_cls_convs: int = 0,
-        num_cls_fcs: int = 0,
-        num_reg_convs: int = 0,
-        num_reg_fcs: int = 0,
-        conv_out_channels: int = 256,
-        fc_out_channels: int = 1024,
-        conv_cfg: dict | None = None,
-        norm_cfg: dict | None = None,
-        with_avg_pool: bool = False,
-        with_cls: bool = True,
-        with_reg: bool = True,
-        roi_feat_size: int = 7,
-        in_channels: int = 256,
-        num_classes: int = 80,
-        bbox_coder: dict | None = None,
-        predict_box_type: str = "hbox",
-        reg_class_agnostic: bool = False,
-        reg_decoded_bbox: bool = False,
-        reg_predictor_cfg: dict | None = None,
-        cls_predictor_cfg: dict | None = None,
-        loss_cls: dict | nn.Module | None = None,
-        loss_bbox: dict | nn.Module | None = None,
-        init_cfg: dict | list[dict] | None = None,
-    ) -> None:
-        super().__init__(
-            num_shared_convs=num_shared_convs,
-            num_shared_fcs=num_shared_fcs,
-            num_cls_convs=num_cls_convs,
-            num_cls_fcs=num_cls_fcs,
-            num_reg_convs=num_reg_convs,
-            num_reg_fcs=num_reg_fcs,
-            conv_out_channels=conv_out_channels,
-            fc_out_channels=fc_out_channels,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            with_avg_pool=with_avg_pool,
-            with_cls=with_cls,
-            with_reg=with_reg,
-            roi_feat_size=roi_feat_size,
-            in_channels=in_channels,
-            num_classes=num_classes,
-            bbox_coder=bbox_coder,
-            predict_box_type=predict_box_type,
-            reg_class_agnostic=reg_class_agnostic,
-            reg_decoded_bbox=reg_decoded_bbox,
-            reg_predictor_cfg=reg_predictor_cfg,
-            cls_predictor_cfg=cls_predictor_cfg,
-            loss_cls=loss_cls,
-            loss_bbox=loss_bbox,
-            init_cfg=init_cfg,
-        )
+    def __init__(self, num_shared_fcs: int = 2, **kwargs: Any) -> None:
+        super().__init__(num_shared_fcs=num_shared_fcs, **kwargs)
 
 
 @MODELS.register_module()
+@merge_kwargs_signature
 class Shared4Conv1FCBBoxHead(ConvFCBBoxHead):
     """Four shared 3x3 convs and one shared fully connected layer.
 
     Arguments as :class:`ConvFCBBoxHead` with other defaults.
     """
 
-    def __init__(
-        self,
-        num_shared_convs: int = 4,
-        num_shared_fcs: int = 1,
-        num_cls_convs: int = 0,
-        num_cls_fcs: int = 0,
-        num_reg_convs: int = 0,
-        num_reg_fcs: int = 0,
-        conv_out_channels: int = 256,
-        fc_out_channels: int = 1024,
-        conv_cfg: dict | None = None,
-        norm_cfg: dict | None = None,
-        with_avg_pool: bool = False,
-        with_cls: bool = True,
-        with_reg: bool = True,
-        roi_feat_size: int = 7,
-        in_channels: int = 256,
-        num_classes: int = 80,
-        bbox_coder: dict | None = None,
-        predict_box_type: str = "hbox",
-        reg_class_agnostic: bool = False,
-        reg_decoded_bbox: bool = False,
-        reg_predictor_cfg: dict | None = None,
-        cls_predictor_cfg: dict | None = None,
-        loss_cls: dict | nn.Module | None = None,
-        loss_bbox: dict | nn.Module | None = None,
-        init_cfg: dict | list[dict] | None = None,
-    ) -> None:
-        super().__init__(
-            num_shared_convs=num_shared_convs,
-            num_shared_fcs=num_shared_fcs,
-            num_cls_convs=num_cls_convs,
-            num_cls_fcs=num_cls_fcs,
-            num_reg_convs=num_reg_convs,
-            num_reg_fcs=num_reg_fcs,
-            conv_out_channels=conv_out_channels,
-            fc_out_channels=fc_out_channels,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            with_avg_pool=with_avg_pool,
-            with_cls=with_cls,
-            with_reg=with_reg,
-            roi_feat_size=roi_feat_size,
-            in_channels=in_channels,
-            num_classes=num_classes,
-            bbox_coder=bbox_coder,
-            predict_box_type=predict_box_type,
-            reg_class_agnostic=reg_class_agnostic,
-            reg_decoded_bbox=reg_decoded_bbox,
-            reg_predictor_cfg=reg_predictor_cfg,
-            cls_predictor_cfg=cls_predictor_cfg,
-            loss_cls=loss_cls,
-            loss_bbox=loss_bbox,
-            init_cfg=init_cfg,
-        )
+    def __init__(self, num_shared_convs: int = 4, num_shared_fcs: int = 1, **kwargs: Any) -> None:
+        super().__init__(num_shared_convs=num_shared_convs, num_shared_fcs=num_shared_fcs, **kwargs)
