@@ -45,6 +45,7 @@ from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZER
 from mmengine.registry import DefaultScope, Registry
 
 from .utils.build_check import check_kwargs, check_type_name
+from .utils.errors import UserError
 
 __all__ = [
     "VISIONBOX_SCOPES",
@@ -86,7 +87,7 @@ __all__ = [
 VISIONBOX_SCOPES = ("core", "detection", "segmentation", "pose", "tracking")
 
 
-class ScopeNotInstalledError(ModuleNotFoundError):
+class ScopeNotInstalledError(UserError, ModuleNotFoundError):
     """A config names a VisionBox scope whose package is not installed."""
 
 

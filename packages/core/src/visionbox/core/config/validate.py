@@ -49,7 +49,7 @@ from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
 from .. import registry as vb_registry
-from ..utils import check_kwargs, check_type_name
+from ..utils import UserError, check_kwargs, check_type_name
 from .roles import ALL_REGISTRIES, Role, child_role, top_level_role
 from .typecheck import check_value, param_hints
 
@@ -68,7 +68,7 @@ _MMENGINE_COMPONENTS = (
 _DATALOADER_EXTRA = ("num_batch_per_epoch", "disable_subprocess_warning")
 
 
-class ConfigValidationError(ValueError):
+class ConfigValidationError(UserError, ValueError):
     """A config names unknown types or keywords, or values of the wrong kind.
 
     Attributes:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.errors import UserError
+
 __all__ = [
     "AnnotationError",
     "check_coco",
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 
-class AnnotationError(ValueError):
+class AnnotationError(UserError, ValueError):
     """An annotation file breaks its format: names the file, the record and the problem."""
 
     def __init__(self, path: str | os.PathLike, record: str | None, problem: str) -> None:

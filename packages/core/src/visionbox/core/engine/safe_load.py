@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
+from ..utils.errors import UserError
+
 __all__ = [
     "SAFE_GLOBAL_NAMES",
     "UnsafeCheckpointError",
@@ -70,7 +72,7 @@ _EXTRA: dict[str, Any] = {}
 _GLOBAL_IN_MESSAGE = re.compile(r"GLOBAL ([\w.]+)|it needs '([^']+)'")
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
     """A checkpoint needs a global that is not on the allow-list.
 
     Attributes:
