@@ -8,6 +8,7 @@ loader.
 from . import backbones, base, data_preprocessors, layers, losses, necks, pretrained
 from .backbones import CSPDarknet, HRNet, MobileNetV2, ResNet, ResNetV1c, ResNetV1d, ResNeXt
 from .base import BaseBackbone, BaseHead, BaseNeck, BaseTaskModel, build_component, check_channels
+from .fuse_conv_bn import fuse_conv_bn
 from .layers import (
     ConvModule,
     DepthwiseSeparableConvModule,
@@ -19,6 +20,7 @@ from .layers import (
 )
 from .losses import weight_reduce_loss, weighted_loss
 from .necks import FPN, PAFPN, ChannelMapper
+from .optimize import is_conv_net, optimize_for_inference
 from .pretrained import load_torchvision_checkpoint, torchvision_checkpoint_path
 
 __all__ = [
@@ -48,10 +50,13 @@ __all__ = [
     "build_upsample_layer",
     "check_channels",
     "data_preprocessors",
+    "fuse_conv_bn",
+    "is_conv_net",
     "layers",
     "load_torchvision_checkpoint",
     "losses",
     "necks",
+    "optimize_for_inference",
     "pretrained",
     "torchvision_checkpoint_path",
     "weight_reduce_loss",

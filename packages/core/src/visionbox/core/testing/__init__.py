@@ -7,10 +7,13 @@ from .models import (
     tiny_images,
     tiny_neck_cfg,
 )
+from .norm_stats import count_batchnorms, randomize_batchnorm
 
 __all__ = [
     "assert_all_params_have_grad",
+    "count_batchnorms",
     "random_boxes",
+    "randomize_batchnorm",
     "tiny_backbone_cfg",
     "tiny_images",
     "tiny_neck_cfg",
