@@ -23,6 +23,12 @@ from .checkpoint import (
 )
 from .cli import test_main, test_parser, train_main, train_parser
 from .hooks import CheckpointHook
+from .loading import (
+    CheckpointMismatchError,
+    CheckpointReadError,
+    load_model_weights,
+    read_checkpoint,
+)
 from .rng import capture_rng_state, restore_rng_state
 from .runner import VisionBoxRunner
 from .safe_load import (
@@ -40,6 +46,8 @@ register_checkpoint_schemes()
 __all__ = [
     "SAFE_GLOBAL_NAMES",
     "CheckpointHook",
+    "CheckpointMismatchError",
+    "CheckpointReadError",
     "UnsafeCheckpointError",
     "VisionBoxRunner",
     "add_safe_globals",
@@ -49,8 +57,10 @@ __all__ = [
     "load_config",
     "load_from_http",
     "load_from_local",
+    "load_model_weights",
     "prepare_test_config",
     "prepare_train_config",
+    "read_checkpoint",
     "register_checkpoint_schemes",
     "restore_rng_state",
     "restricted_pickle_module",
