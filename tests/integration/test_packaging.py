@@ -63,3 +63,47 @@ def test_core_alone_then_tracking_brings_detection(fresh_env):
     assert {"visionbox-core", "visionbox-detection", "visionbox-tracking"} <= installed
     assert not {"visionbox-segmentation", "visionbox-pose"} & installed
     _run(python, "-c", "import visionbox.tracking.registry, visionbox.detection.registry")
+
+
+def _editable_locations(python: Path) -> dict[str, str]:
+    """Installed VisionBox distributions that are editable, by name, with the folder they point at."""
+    script = (
+        "import json, importlib.metadata as m\n"
+        "out = {}\n"
+        "for d in m.distributions():\n"
+        "    name = d.metadata['Name']\n"
+        "    if not name.startswith('visionbox-'): continue\n"
+        "    info = json.loads(d.read_text('direct_url.json') or '{}')\n"
+        "    if info.get('dir_info', {}).get('editable'): out[name] = info['url']\n"
+        "print(json.dumps(out))\n"
+    )
+    import json
+
+    return json.loads(_run(python, "-c", script))
+
+
+@pytest.fixture(scope="module")
+def dev_env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("devvenv")
+    venv.EnvBuilder(with_pip=True).create(root)
+    python = root / "bin" / "python"
+    site = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    (Path(site) / "shared_torch.pth").write_text(f"{TORCH_SITE}\n")
+    return python
+
+
+def test_developer_install_is_editable_and_stays_so(dev_env):
+    """The README's developer install: every package editable, and reinstalling one keeps the rest."""
+    python = dev_env
+    names = ["core", "detection", "segmentation", "pose", "tracking"]
+    editable_args = [a for n in names for a in ("-e", REPO / "packages" / n)]
+    _run(python, "-m", "pip", "install", "-q", *editable_args)
+    expected = {f"visionbox-{n}": (REPO / "packages" / n).as_uri() for n in names}
+    assert _editable_locations(python) == expected
+
+    # Reinstalling one package editable must not replace the editable core with a copy.
+    _run(python, "-m", "pip", "install", "-q", "-e", REPO / "packages" / "detection")
+    assert _editable_locations(python) == expected
+    # The installed code is the checkout's: a module's file lies under packages/.
+    out = _run(python, "-c", "import visionbox.tracking as t; print(t.__file__)")
+    assert out.strip().startswith(str(REPO / "packages" / "tracking"))
