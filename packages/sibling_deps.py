@@ -3,10 +3,10 @@
 Inside the repository a sibling is required by its local path (``visionbox-core @ file:///...``), so
 that ``pip install ./packages/detection`` brings ``visionbox-core`` from the same checkout.
 
-An editable build (``pip install -e packages/detection``) requires the sibling by name and version
-instead (``visionbox-core==0.1.0``): pip matches that with an editable ``visionbox-core`` given on the
-same command line or already installed, where a ``file://`` requirement would conflict with it
-(``ResolutionImpossible``) or replace it with a copy. So the developer install is
+An editable build (``pip install -e packages/detection``) requires the sibling by name and
+version instead (``visionbox-core==0.1.0``): pip matches that with an editable ``visionbox-core``
+given on the same command line or already installed, where a ``file://`` requirement would conflict
+with it (``ResolutionImpossible``) or replace it with a copy. So the developer install is
 
     pip install -e packages/core -e packages/detection -e packages/segmentation \\
         -e packages/pose -e packages/tracking

@@ -6,6 +6,7 @@ PyTorch comes from the torch-only environment that tools/tox.sh shares (``VISION
 through a ``.pth`` file, so the test installs only VisionBox and its light dependencies.
 """
 
+import json
 import os
 import subprocess
 import venv
@@ -29,14 +30,17 @@ def _run(*args: str | Path) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def fresh_env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("venv")
+def _make_venv(root: Path) -> Path:
     venv.EnvBuilder(with_pip=True).create(root)
     python = root / "bin" / "python"
     site = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
     (Path(site) / "shared_torch.pth").write_text(f"{TORCH_SITE}\n")
     return python
+
+
+@pytest.fixture(scope="module")
+def fresh_env(tmp_path_factory):
+    return _make_venv(tmp_path_factory.mktemp("venv"))
 
 
 def _installed(python: Path) -> set[str]:
@@ -66,7 +70,7 @@ def test_core_alone_then_tracking_brings_detection(fresh_env):
 
 
 def _editable_locations(python: Path) -> dict[str, str]:
-    """Installed VisionBox distributions that are editable, by name, with the folder they point at."""
+    """The editable VisionBox distributions, by name, with the folder each points at."""
     script = (
         "import json, importlib.metadata as m\n"
         "out = {}\n"
@@ -77,23 +81,16 @@ def _editable_locations(python: Path) -> dict[str, str]:
         "    if info.get('dir_info', {}).get('editable'): out[name] = info['url']\n"
         "print(json.dumps(out))\n"
     )
-    import json
-
     return json.loads(_run(python, "-c", script))
 
 
 @pytest.fixture(scope="module")
 def dev_env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("devvenv")
-    venv.EnvBuilder(with_pip=True).create(root)
-    python = root / "bin" / "python"
-    site = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
-    (Path(site) / "shared_torch.pth").write_text(f"{TORCH_SITE}\n")
-    return python
+    return _make_venv(tmp_path_factory.mktemp("devvenv"))
 
 
 def test_developer_install_is_editable_and_stays_so(dev_env):
-    """The README's developer install: every package editable, and reinstalling one keeps the rest."""
+    """The README's developer install: all editable; reinstalling one keeps the others so."""
     python = dev_env
     names = ["core", "detection", "segmentation", "pose", "tracking"]
     editable_args = [a for n in names for a in ("-e", REPO / "packages" / n)]
