@@ -121,10 +121,19 @@ def _run(metric, samples):
     return metric.evaluate(len(samples))
 
 
+@pytest.mark.parametrize("backend", ["faster_coco_eval", "pycocotools"])
 @pytest.mark.parametrize("iou_type", ["bbox", "segm"])
-def test_coco_metric_equals_cocoeval(data, iou_type):
+def test_coco_metric_equals_cocoeval(data, iou_type, backend, monkeypatch):
     gt_path, samples = data
-    metric = METRICS.build(dict(type="CocoMetric", ann_file=str(gt_path), metric=iou_type))
+    metric = METRICS.build(
+        dict(type="CocoMetric", ann_file=str(gt_path), metric=iou_type, backend=backend)
+    )
+    assert metric.backend == backend
+
+    def no_files(*args, **kwargs):
+        raise AssertionError("CocoMetric wrote a file without outfile_prefix")
+
+    monkeypatch.setattr(json, "dump", no_files)  # the detections stay in memory
     results = _run(metric, samples)
     stats = _reference(gt_path, samples, iou_type)
     names = ["mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"]
@@ -133,15 +142,18 @@ def test_coco_metric_equals_cocoeval(data, iou_type):
         assert results[f"coco/{iou_type}_{name}"] == float(f"{round(stats[i], 3)}"), name
 
 
-def test_proposal_metric_and_classwise(data):
+@pytest.mark.parametrize("backend", ["faster_coco_eval", "pycocotools"])
+def test_proposal_metric_and_classwise(data, backend):
     gt_path, samples = data
     metric = METRICS.build(
-        dict(type="CocoMetric", ann_file=str(gt_path), metric=["bbox", "proposal"], classwise=True)
-    )
+        dict(type="CocoMetric", ann_file=str(gt_path), metric=["bbox", "proposal"],
+             classwise=True, backend=backend)
+    )  # fmt: skip
     results = _run(metric, samples)
     stats = _reference(gt_path, samples, "bbox", use_cats=False)
-    assert results["coco/AR@100"] == float(f"{stats[6]:.3f}")
-    assert results["coco/AR_l@1000"] == float(f"{stats[11]:.3f}")
+    names = ["AR@100", "AR@300", "AR@1000", "AR_s@1000", "AR_m@1000", "AR_l@1000"]
+    for i, name in enumerate(names, start=6):
+        assert results[f"coco/{name}"] == float(f"{stats[i]:.3f}"), name
     assert {f"coco/{c}_precision" for c in CLASSES} <= set(results)
 
 
@@ -182,3 +194,5 @@ def test_bad_arguments():
         METRICS.build(dict(type="CocoMetric", format_only=True))
     with pytest.raises(FileNotFoundError, match="missing.json"):
         METRICS.build(dict(type="CocoMetric", ann_file="missing.json"))
+    with pytest.raises(ValueError, match="'auto', 'faster_coco_eval', 'pycocotools'"):
+        METRICS.build(dict(type="CocoMetric", backend="fast"))

@@ -199,13 +199,15 @@ def _coco_files(tmp_path, samples):
     return str(path)
 
 
-def test_coco_metric_equals_cocoeval_with_the_same_sigmas(tmp_path):
+@pytest.mark.parametrize("backend", ["faster_coco_eval", "pycocotools"])
+def test_coco_metric_equals_cocoeval_with_the_same_sigmas(tmp_path, backend):
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     samples = _samples(np.random.default_rng(3))
     ann_file = _coco_files(tmp_path, samples)
-    metric = CocoMetric(ann_file=ann_file, score_mode="bbox", nms_mode="none")
+    metric = CocoMetric(ann_file=ann_file, score_mode="bbox", nms_mode="none", backend=backend)
+    assert metric.backend == backend
     ours = _run(metric, samples, dict(sigmas=SIGMAS))
 
     results = []
@@ -222,8 +224,9 @@ def test_coco_metric_equals_cocoeval_with_the_same_sigmas(tmp_path):
     evaluator.evaluate()
     evaluator.accumulate()
     evaluator.summarize()
-    assert ours["AP"] == pytest.approx(evaluator.stats[0])
-    assert ours["AR"] == pytest.approx(evaluator.stats[5])
+    assert list(ours) == ["AP", "AP .5", "AP .75", "AP (M)", "AP (L)",
+                          "AR", "AR .5", "AR .75", "AR (M)", "AR (L)"]  # fmt: skip
+    np.testing.assert_allclose(list(ours.values()), evaluator.stats, rtol=0, atol=1e-12)
     assert 0 < ours["AP"] < 1
 
 

@@ -1,29 +1,35 @@
-"""``CocoMetric``: COCO box, mask and proposal AP/AR computed by pycocotools' ``COCOeval``
-(mmdet 3.x interface and result names: ``coco/bbox_mAP``, ``coco/segm_mAP_50``, ``coco/AR@100``).
+"""``CocoMetric``: COCO box, mask and proposal AP/AR computed by COCOeval on faster-coco-eval's
+compiled backend (pycocotools when it is not installed), with mmdet 3.x's interface and result
+names: ``coco/bbox_mAP``, ``coco/segm_mAP_50``, ``coco/AR@100``.
 
 ``process`` takes data samples as dicts with ``img_id``, ``ori_shape`` and ``pred_instances``
 (``bboxes`` (N, 4) x1y1x2y2 in the original image, ``scores``, ``labels`` and optional ``masks``
 (N, H, W)); without ``ann_file`` they must carry ``instances`` (the dataset's ground truth) too.
-The values are ``COCOeval.stats`` rounded to 3 decimals, as mmdet reports them.
+The values are pycocotools' ``COCOeval.stats`` rounded to 3 decimals, as mmdet reports them; both
+backends give the same stats (:mod:`visionbox.core.evaluation.coco_eval`). Detections go to the
+evaluator in memory; files are written only for ``outfile_prefix`` / ``format_only``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os.path as osp
-import tempfile
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from pycocotools import mask as mask_utils
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
+
+from visionbox.core.evaluation.coco_eval import (
+    COCO_BACKENDS,
+    CocoEvaluation,
+    build_coco,
+    evaluate_coco,
+    resolve_coco_backend,
+)
 
 from ...registry import METRICS
 
@@ -58,15 +64,6 @@ def _xywh(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-@contextlib.contextmanager
-def _quiet(enabled: bool):
-    if not enabled:
-        yield
-        return
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
 @METRICS.register_module()
 class CocoMetric(BaseMetric):
     """COCO evaluation of detections, instance masks and proposals.
@@ -86,6 +83,8 @@ class CocoMetric(BaseMetric):
         prefix: Prefix of the metric names (``'coco'``).
         sort_categories: Sort the ground truth's categories by id.
         use_mp_eval: Kept for mmdet configs (evaluation runs in one process).
+        backend: ``'faster_coco_eval'`` (compiled, the default when installed), ``'pycocotools'``
+            or ``'auto'``; both give the same stats.
     """
 
     default_prefix = "coco"
@@ -106,8 +105,12 @@ class CocoMetric(BaseMetric):
         prefix: str | None = None,
         sort_categories: bool = False,
         use_mp_eval: bool = False,
+        backend: Literal["auto", "faster_coco_eval", "pycocotools"] = "auto",
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if backend not in COCO_BACKENDS:
+            raise ValueError(f"CocoMetric backend {backend!r} is not one of {COCO_BACKENDS}")
+        self.backend = resolve_coco_backend(backend)
         self.metrics = [metric] if isinstance(metric, str) else list(metric)
         for m in self.metrics:
             if m not in _METRICS:
@@ -130,12 +133,11 @@ class CocoMetric(BaseMetric):
         self.sort_categories = sort_categories
         self.use_mp_eval = use_mp_eval
         self.ann_file = ann_file
-        self._coco_api: COCO | None = None
+        self._coco_api: Any = None
         if ann_file is not None:
             if not osp.isfile(ann_file):
                 raise FileNotFoundError(f"CocoMetric: annotation file not found: {ann_file}")
-            with _quiet(True):
-                self._coco_api = COCO(ann_file)
+            self._coco_api = build_coco(ann_file, self.backend)
             if sort_categories:
                 cats = self._coco_api.cats
                 self._coco_api.cats = {i: cats[i] for i in sorted(cats)}
@@ -177,39 +179,50 @@ class CocoMetric(BaseMetric):
 
     # Conversion ------------------------------------------------------------------------------
 
+    def results2dicts(self, results: Sequence[dict]) -> dict[str, list[dict]]:
+        """COCO result dicts per iou type: ``bbox`` (x y w h) and, with masks, ``segm``.
+
+        Segm results carry no ``bbox``: COCO takes their area and box from the mask.
+        """
+        if self.cat_ids is None:
+            raise RuntimeError("results2dicts needs cat_ids (set by compute_metrics)")
+        cat_ids = np.asarray(self.cat_ids)
+        bbox_dicts, segm_dicts = [], []
+        for result in results:
+            img_id = result["img_id"]
+            boxes = _xywh(result["bboxes"]).tolist()
+            scores = result["scores"].astype(np.float64).tolist()
+            cats = cat_ids[result["labels"]].tolist()
+            bbox_dicts += [
+                dict(image_id=img_id, bbox=b, score=s, category_id=c)
+                for b, s, c in zip(boxes, scores, cats, strict=True)
+            ]
+            if "masks" in result:
+                mask_scores = result.get("mask_scores", result["scores"]).astype(np.float64)
+                segm_dicts += [
+                    dict(image_id=img_id, score=s, category_id=c, segmentation=m)
+                    for s, c, m in zip(mask_scores.tolist(), cats, result["masks"], strict=True)
+                ]
+        out = dict(bbox=bbox_dicts)
+        if segm_dicts:
+            out["segm"] = segm_dicts
+        return out
+
     def results2json(self, results: Sequence[dict], outfile_prefix: str) -> dict[str, str]:
         """Write ``<prefix>.bbox.json`` (and ``.segm.json``); return the files per metric."""
-        if self.cat_ids is None:
-            raise RuntimeError("results2json needs cat_ids (set by compute_metrics)")
-        bbox_json, segm_json = [], []
-        for result in results:
-            boxes = _xywh(result["bboxes"])
-            labels, scores = result["labels"], result["scores"]
-            for i in range(len(labels)):
-                entry = dict(
-                    image_id=result["img_id"],
-                    bbox=[float(v) for v in boxes[i]],
-                    score=float(scores[i]),
-                    category_id=self.cat_ids[int(labels[i])],
-                )
-                bbox_json.append(entry)
-                if "masks" in result:
-                    mask_scores = result.get("mask_scores", scores)
-                    segm_json.append(
-                        dict(entry, score=float(mask_scores[i]), segmentation=result["masks"][i])
-                    )
-        files = {}
-        files["bbox"] = files["proposal"] = f"{outfile_prefix}.bbox.json"
+        dicts = self.results2dicts(results)
+        files = dict(bbox=f"{outfile_prefix}.bbox.json", proposal=f"{outfile_prefix}.bbox.json")
         with open(files["bbox"], "w") as f:
-            json.dump(bbox_json, f)
-        if segm_json:
+            json.dump(dicts["bbox"], f)
+        if "segm" in dicts:  # mmdet's segm files carry the box too
             files["segm"] = f"{outfile_prefix}.segm.json"
+            boxes = [d["bbox"] for d in dicts["bbox"]]
             with open(files["segm"], "w") as f:
-                json.dump(segm_json, f)
+                json.dump([dict(d, bbox=b) for d, b in zip(dicts["segm"], boxes)], f)
         return files
 
-    def gt_to_coco_json(self, gt_dicts: Sequence[dict], outfile_prefix: str) -> str:
-        """Write the samples' ground truth as a COCO json; return its path."""
+    def gt_to_coco_dict(self, gt_dicts: Sequence[dict]) -> dict:
+        """The samples' ground truth as a COCO dict (category ids are the label indices)."""
         classes = self.dataset_meta.get("classes") if self.dataset_meta else None
         if not classes:
             raise KeyError("CocoMetric without ann_file needs dataset_meta['classes']")
@@ -235,9 +248,13 @@ class CocoMetric(BaseMetric):
                         mask = dict(mask, counts=mask["counts"].decode())
                     entry["segmentation"] = mask
                 annotations.append(entry)
+        return dict(images=images, annotations=annotations, categories=categories)
+
+    def gt_to_coco_json(self, gt_dicts: Sequence[dict], outfile_prefix: str) -> str:
+        """Write the samples' ground truth as a COCO json; return its path."""
         path = f"{outfile_prefix}.gt.json"
         with open(path, "w") as f:
-            json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+            json.dump(self.gt_to_coco_dict(gt_dicts), f)
         return path
 
     # Evaluation ------------------------------------------------------------------------------
@@ -245,23 +262,52 @@ class CocoMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict[str, float]:
         logger = MMLogger.get_current_instance()
         gts, preds = zip(*results) if results else ((), ())
-        tmp_dir = None
-        if self.outfile_prefix is None:
-            tmp_dir = tempfile.TemporaryDirectory()
-            outfile_prefix = osp.join(tmp_dir.name, "results")
-        else:
-            outfile_prefix = self.outfile_prefix
-        try:
-            return self._evaluate(gts, preds, outfile_prefix, logger)
-        finally:
-            if tmp_dir is not None:
-                tmp_dir.cleanup()
-
-    def _evaluate(self, gts, preds, outfile_prefix, logger) -> dict[str, float]:
         coco = self._coco_api
         if coco is None:
-            with _quiet(True):
-                coco = COCO(self.gt_to_coco_json(gts, outfile_prefix))
+            coco = build_coco(self.gt_to_coco_dict(gts), self.backend)
+            if self.outfile_prefix is not None:
+                self.gt_to_coco_json(gts, self.outfile_prefix)
+        self._set_ids(coco)
+        if self.outfile_prefix is not None:
+            self.results2json(preds, self.outfile_prefix)
+        if self.format_only:
+            logger.info(f"CocoMetric: results written to {osp.dirname(self.outfile_prefix) or '.'}")
+            return {}
+        dicts = self.results2dicts(preds)
+        eval_results: dict[str, float] = {}
+        for metric in self.metrics:
+            iou_type = "bbox" if metric == "proposal" else metric
+            if iou_type not in dicts:
+                raise KeyError(f"CocoMetric metric {metric!r} needs predicted masks")
+            if not dicts[iou_type]:
+                logger.warning(f"CocoMetric: no {metric} predictions; its metrics are 0.")
+                continue
+            dets = dicts[iou_type] if metric != "proposal" else [dict(d) for d in dicts["bbox"]]
+            evaluation = evaluate_coco(
+                coco,
+                dets,
+                iou_type,
+                self.backend,
+                cat_ids=self.cat_ids,
+                img_ids=self.img_ids,
+                max_dets=self.proposal_nums,
+                iou_thrs=self.iou_thrs,
+                use_cats=metric != "proposal",
+            )
+            logger.info(f"Evaluating {metric}...\n{evaluation.summary}")
+            stats = evaluation.stats
+            if metric == "proposal":
+                for item in self.metric_items or list(_STAT_INDEX)[6:]:
+                    eval_results[item] = float(f"{stats[_STAT_INDEX[item]]:.3f}")
+                continue
+            if self.classwise:
+                eval_results.update(self._classwise(evaluation, coco, metric, logger))
+            for item in self.metric_items or list(_STAT_INDEX)[:6]:
+                eval_results[f"{metric}_{item}"] = float(f"{round(stats[_STAT_INDEX[item]], 3)}")
+            logger.info(f"{metric}_mAP_copypaste: " + " ".join(f"{v:.3f}" for v in stats[:6]))
+        return eval_results
+
+    def _set_ids(self, coco: Any) -> None:
         classes = (self.dataset_meta or {}).get("classes")
         if classes:
             by_name = {c["name"]: c["id"] for c in coco.loadCats(coco.getCatIds())}
@@ -274,57 +320,10 @@ class CocoMetric(BaseMetric):
         else:
             self.cat_ids = sorted(coco.getCatIds())
         self.img_ids = sorted(coco.getImgIds())
-        files = self.results2json(preds, outfile_prefix)
-        if self.format_only:
-            logger.info(f"CocoMetric: results written to {osp.dirname(outfile_prefix) or '.'}")
-            return {}
-        eval_results: dict[str, float] = {}
-        for metric in self.metrics:
-            iou_type = "bbox" if metric == "proposal" else metric
-            if iou_type not in files:
-                raise KeyError(f"CocoMetric metric {metric!r} needs predicted masks")
-            with open(files[iou_type]) as f:
-                dets = json.load(f)
-            if iou_type == "segm":
-                for det in dets:
-                    det.pop("bbox")  # area from the mask, as COCO does for segm results
-            if not dets:
-                logger.warning(f"CocoMetric: no {metric} predictions; its metrics are 0.")
-                continue
-            with _quiet(True):
-                coco_dt = coco.loadRes(dets)
-            evaluator = COCOeval(coco, coco_dt, iou_type)
-            evaluator.params.catIds = self.cat_ids
-            evaluator.params.imgIds = self.img_ids
-            evaluator.params.maxDets = list(self.proposal_nums)
-            evaluator.params.iouThrs = self.iou_thrs
-            if metric == "proposal":
-                evaluator.params.useCats = 0
-            summary = io.StringIO()
-            with contextlib.redirect_stdout(summary):
-                evaluator.evaluate()
-                evaluator.accumulate()
-                evaluator.summarize()
-            logger.info(f"Evaluating {metric}...\n{summary.getvalue()}")
-            if metric == "proposal":
-                items = self.metric_items or list(_STAT_INDEX)[6:]
-                for item in items:
-                    eval_results[item] = float(f"{evaluator.stats[_STAT_INDEX[item]]:.3f}")
-                continue
-            if self.classwise:
-                eval_results.update(self._classwise(evaluator, coco, metric, logger))
-            items = self.metric_items or list(_STAT_INDEX)[:6]
-            for item in items:
-                eval_results[f"{metric}_{item}"] = float(
-                    f"{round(evaluator.stats[_STAT_INDEX[item]], 3)}"
-                )
-            ap = evaluator.stats[:6]
-            logger.info(f"{metric}_mAP_copypaste: " + " ".join(f"{v:.3f}" for v in ap))
-        return eval_results
 
-    def _classwise(self, evaluator: COCOeval, coco: COCO, metric: str, logger) -> dict:
+    def _classwise(self, evaluation: CocoEvaluation, coco: Any, metric: str, logger) -> dict:
         """Per-class AP, AP50, AP75, AP_s/m/l; logs them as a table."""
-        precisions = evaluator.eval["precision"]  # (T, R, K, A, M)
+        precisions = evaluation.precision  # (T, R, K, A, M)
         rows, out = [], {}
         for k, cat_id in enumerate(self.cat_ids):
             name = coco.loadCats(cat_id)[0]["name"]
