@@ -13,29 +13,65 @@ from .conv import (
 from .conv_module import ConvModule, DepthwiseSeparableConvModule
 from .csp_layer import CSPLayer, DarknetBottleneck
 from .dcn import DeformConv2dPack, ModulatedDeformConv2dPack
+from .drop import DROPOUT_TYPES, Dropout, DropPath, build_dropout, drop_path
 from .norm import NORM_TYPES, build_norm_layer, infer_abbr, is_norm
+from .transformer import (
+    FFN,
+    AdaptivePadding,
+    LayerScale,
+    MultiheadAttention,
+    PatchEmbed,
+    PatchMerging,
+    to_2tuple,
+)
+from .window_attention import (
+    ShiftWindowMSA,
+    WindowMSA,
+    relative_position_index,
+    shifted_window_mask,
+    window_partition,
+    window_reverse,
+)
 
 __all__ = [
     "ACTIVATION_TYPES",
     "CONV_TYPES",
+    "DROPOUT_TYPES",
+    "FFN",
     "NORM_TYPES",
     "PADDING_TYPES",
     "UPSAMPLE_TYPES",
+    "AdaptivePadding",
     "CSPLayer",
     "Clamp",
     "ConvModule",
     "DarknetBottleneck",
     "DeformConv2dPack",
     "DepthwiseSeparableConvModule",
+    "DropPath",
+    "Dropout",
     "HSigmoid",
+    "LayerScale",
     "ModulatedDeformConv2dPack",
+    "MultiheadAttention",
+    "PatchEmbed",
+    "PatchMerging",
     "PixelShufflePack",
+    "ShiftWindowMSA",
     "Swish",
+    "WindowMSA",
     "build_activation_layer",
     "build_conv_layer",
+    "build_dropout",
     "build_norm_layer",
     "build_padding_layer",
     "build_upsample_layer",
+    "drop_path",
     "infer_abbr",
     "is_norm",
+    "relative_position_index",
+    "shifted_window_mask",
+    "to_2tuple",
+    "window_partition",
+    "window_reverse",
 ]
