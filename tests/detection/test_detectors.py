@@ -70,7 +70,8 @@ def test_predict_and_tensor_modes(kind):
     assert pred.bboxes.shape[1] == 4 and len(pred.scores) == len(pred.labels) <= 100
     if kind == "mask":
         assert pred.masks.shape[1:] == (64, 64)
-    assert isinstance(raw, tuple) and len(raw) == 2
+    assert isinstance(raw, tuple) and len(raw) == 1  # ((cls_score, bbox_pred[, mask]),)
+    assert len(raw[0]) == (3 if kind == "mask" else 2)
 
 
 def test_train_step_decreases_the_loss_on_one_batch():

@@ -255,8 +255,7 @@ class RPNHead(BaseHead):
     ) -> list[InstanceData]:
         """Top ``nms_pre`` anchors per level, decoding, size filter and NMS per level and image.
 
-        All images are decoded at once and one ``batched_nms`` call handles every (image, level)
-        group.
+        All images are ranked and decoded at once; NMS runs per image (within each level).
         """
         cfg = ConfigDict(copy.deepcopy(cfg if cfg is not None else self.test_cfg or {}))
         nms_pre = cfg.get("nms_pre", -1)
@@ -271,7 +270,9 @@ class RPNHead(BaseHead):
             pred = pred.permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
             level_priors = priors[level].expand(num_imgs, -1, -1)
             if 0 < nms_pre < score.size(1):
-                score, inds = score.topk(nms_pre, dim=1)
+                # A full sort as mmdet (not topk, which picks and orders tied scores otherwise).
+                score, inds = score.sort(dim=1, descending=True)
+                score, inds = score[:, :nms_pre], inds[:, :nms_pre]
                 pred = pred.gather(1, inds[..., None].expand(-1, -1, 4))
                 level_priors = level_priors.gather(1, inds[..., None].expand(-1, -1, 4))
             all_scores.append(score)
@@ -288,37 +289,35 @@ class RPNHead(BaseHead):
         return self._nms_per_image(scores, boxes, levels, batch_img_metas, cfg, rescale)
 
     def _nms_per_image(self, scores, boxes, levels, batch_img_metas, cfg, rescale):
-        num_imgs, per_img = scores.shape
-        img_ids = torch.arange(num_imgs, device=scores.device)[:, None].expand(-1, per_img)
-        scores, boxes, levels, img_ids = (
-            scores.reshape(-1),
-            boxes.reshape(-1, 4),
-            levels.reshape(-1),
-            img_ids.reshape(-1),
-        )
+        """Size filter, NMS within each level and ``max_per_img`` of each image.
+
+        One ``batched_nms`` call per image, on that image's candidates in level order, so that
+        proposals of equal score come out in mmdet's order.
+
+        Args:
+            scores: (B, P) objectness; boxes: (B, P, 4); levels: (B, P) level of each box.
+        """
         min_size = cfg.get("min_bbox_size", -1)
-        if min_size >= 0:
-            w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-            keep = (w > min_size) & (h > min_size)
-            scores, boxes, levels, img_ids = scores[keep], boxes[keep], levels[keep], img_ids[keep]
-        num_levels = self.prior_generator.num_levels
-        dets, keep = batched_nms(boxes, scores, img_ids * num_levels + levels, cfg["nms"])
-        kept_imgs = img_ids[keep]
         max_per_img = cfg.get("max_per_img", -1)
         results = []
         for i, meta in enumerate(batch_img_metas):
-            mine = dets[kept_imgs == i]
+            img_scores, img_boxes, img_levels = scores[i], boxes[i], levels[i]
+            if min_size >= 0:
+                wh = img_boxes[:, 2:] - img_boxes[:, :2]
+                ok = (wh > min_size).all(dim=1)
+                img_scores, img_boxes, img_levels = img_scores[ok], img_boxes[ok], img_levels[ok]
+            dets, _ = batched_nms(img_boxes, img_scores, img_levels, cfg["nms"])
             if max_per_img > 0:
-                mine = mine[:max_per_img]
-            bboxes = mine[:, :4]
+                dets = dets[:max_per_img]
+            bboxes = dets[:, :4]
             if rescale and "scale_factor" in meta:
                 sf = meta["scale_factor"]
                 bboxes = bboxes / bboxes.new_tensor([sf[0], sf[1], sf[0], sf[1]])
             results.append(
                 InstanceData(
                     bboxes=bboxes,
-                    scores=mine[:, 4],
-                    labels=torch.zeros(len(mine), dtype=torch.long, device=dets.device),
+                    scores=dets[:, 4],
+                    labels=torch.zeros(len(dets), dtype=torch.long, device=dets.device),
                 )
             )
         return results

@@ -134,7 +134,14 @@ class TwoStageDetector(BaseTaskModel):
         return add_pred_to_datasample(data_samples, results)
 
     def _forward(self, inputs: Tensor, data_samples: SampleList | None = None) -> tuple:
-        """Raw RPN and RoI head outputs."""
+        """Raw RoI head outputs on the RPN's proposals (``mode='tensor'``), as mmdet 3.x.
+
+        Returns:
+            ``(roi_outs,)`` with ``roi_outs = (cls_score, bbox_pred[, mask_preds])``:
+            ``cls_score`` (R, C + 1), ``bbox_pred`` (R, 4 * C) on the R proposals of the batch
+            (image-major, by decreasing objectness, ties in index order) and ``mask_preds``
+            (min(R, 100), C, M, M) on the first 100 of them.
+        """
         x = self.extract_feat(inputs)
         if data_samples is None:
             h, w = inputs.shape[-2:]
@@ -142,11 +149,8 @@ class TwoStageDetector(BaseTaskModel):
                 DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w)))
                 for _ in range(inputs.size(0))
             ]
-        outs: tuple = ()
-        if self.with_rpn:
-            outs += (self.rpn_head(x),)
         proposals = self._proposals(x, data_samples)
-        return outs + (self.roi_head.forward(x, proposals, data_samples),)
+        return (self.roi_head.forward(x, proposals, data_samples),)
 
 
 def _check_samples(inputs: Tensor, data_samples: SampleList | None, need_gt: bool) -> None:

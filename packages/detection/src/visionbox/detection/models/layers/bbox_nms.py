@@ -1,6 +1,6 @@
 """Batched NMS on ``torchvision.ops`` and the multi-class NMS of detection heads.
 
-``batched_nms`` runs one NMS per group (class or pyramid level) in a single torchvision call;
+``batched_nms`` runs one NMS per group (class or pyramid level) with mmcv's semantics and order;
 ``multiclass_nms`` turns (N, C) scores and (N, C, 4) or (N, 4) boxes into the kept detections.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms as tv_batched_nms
+from torchvision.ops import nms as tv_nms
 
 __all__ = ["batched_nms", "multiclass_nms", "check_nms_cfg"]
 
@@ -28,16 +28,38 @@ def check_nms_cfg(nms_cfg: dict) -> float:
     return float(nms_cfg["iou_threshold"])
 
 
+def _nms_in_score_order(boxes: Tensor, scores: Tensor, iou_thr: float) -> Tensor:
+    """Greedy NMS visiting boxes in the order of ``scores.sort(descending=True)``.
+
+    That is the order of mmcv's NMS kernel (torch's default sort, which is not stable for more
+    than 16 elements), so boxes of equal score are visited, kept and returned as mmdet 3.3 does.
+    torchvision's own sort is stable, so on pre-sorted input it keeps this order.
+
+    Args:
+        boxes: (N, 4) x1y1x2y2.
+        scores: (N,).
+
+    Returns:
+        (K,) indices of the kept boxes, in visiting order.
+    """
+    order = scores.sort(descending=True)[1]
+    return order[tv_nms(boxes[order].float(), scores[order].float(), iou_thr)]
+
+
 def batched_nms(
     boxes: Tensor, scores: Tensor, idxs: Tensor, nms_cfg: dict, class_agnostic: bool = False
 ) -> tuple[Tensor, Tensor]:
-    """NMS within each group of ``idxs``.
+    """NMS within each group of ``idxs``, with mmcv's ``batched_nms`` semantics.
+
+    Groups are separated by offsetting each box by ``idx * (max coordinate + 1)``. Below
+    ``split_thr`` boxes (default 10000) one NMS runs on all of them; above it, one NMS per
+    group and the survivors are sorted by score, as mmcv does. Ties keep mmcv's order.
 
     Args:
         boxes: (N, 4) x1y1x2y2.
         scores: (N,).
         idxs: (N,) group of each box (class or level).
-        nms_cfg: ``dict(type='nms', iou_threshold=t)``; ``class_agnostic`` in it overrides.
+        nms_cfg: ``dict(type='nms', iou_threshold=t[, split_thr, class_agnostic])``.
         class_agnostic: Ignore ``idxs``.
 
     Returns:
@@ -48,8 +70,22 @@ def batched_nms(
     class_agnostic = nms_cfg.get("class_agnostic", class_agnostic)
     if boxes.numel() == 0:
         return boxes.new_zeros((0, 5)), idxs.new_zeros((0,), dtype=torch.long)
-    groups = torch.zeros_like(idxs) if class_agnostic else idxs
-    keep = tv_batched_nms(boxes.float(), scores.float(), groups, iou_thr)
+    if class_agnostic:
+        boxes_for_nms = boxes
+    else:
+        offsets = idxs.to(boxes) * (boxes.max() + torch.tensor(1).to(boxes))
+        boxes_for_nms = boxes + offsets[:, None]
+    if len(boxes) < nms_cfg.get("split_thr", 10000):
+        keep = _nms_in_score_order(boxes_for_nms, scores, iou_thr)
+    else:
+        kept = torch.zeros(len(scores), dtype=torch.bool, device=scores.device)
+        for group in torch.unique(idxs):  # one NMS per class or level, as mmcv
+            members = (idxs == group).nonzero().view(-1)
+            kept[members[_nms_in_score_order(boxes_for_nms[members], scores[members], iou_thr)]] = (
+                True
+            )
+        keep = kept.nonzero().view(-1)
+        keep = keep[scores[keep].sort(descending=True)[1]]
     return torch.cat([boxes[keep], scores[keep, None]], dim=-1), keep
 
 

@@ -296,22 +296,20 @@ class BBoxHead(BaseModule):
         if boxes.size(1) == 1:
             boxes = boxes.expand(num_rois, num_classes, 4)
         labels = torch.arange(num_classes, device=scores.device).expand(num_rois, num_classes)
-        imgs = img_idx[:, None].expand(num_rois, num_classes)
-        flat_scores = scores[:, :-1].reshape(-1)
-        valid = torch.nonzero(flat_scores > cfg.get("score_thr", 0.0)).flatten()
-        flat_boxes = boxes.reshape(-1, 4)[valid]
-        flat_labels, flat_imgs = labels.reshape(-1)[valid], imgs.reshape(-1)[valid]
-        # One NMS call for every (image, class) group of the batch.
-        dets, keep = batched_nms(
-            flat_boxes, flat_scores[valid], flat_imgs * num_classes + flat_labels, cfg["nms"]
-        )
-        kept_labels, kept_imgs = flat_labels[keep], flat_imgs[keep]
         max_per_img = cfg.get("max_per_img", -1)
         results = []
+        # One NMS per image (classes as groups) on its candidates in (RoI, class) order, as
+        # mmdet's multiclass_nms, so that equal scores come out in mmdet's order.
         for i in range(num_imgs):
-            mine = kept_imgs == i
-            d, lab = dets[mine], kept_labels[mine]
+            mine = img_idx == i
+            flat_scores = scores[mine, :-1].reshape(-1)
+            valid = torch.nonzero(flat_scores > cfg.get("score_thr", 0.0)).flatten()
+            flat_labels = labels[mine].reshape(-1)[valid]
+            dets, keep = batched_nms(
+                boxes[mine].reshape(-1, 4)[valid], flat_scores[valid], flat_labels, cfg["nms"]
+            )
+            lab = flat_labels[keep]
             if max_per_img > 0:
-                d, lab = d[:max_per_img], lab[:max_per_img]
-            results.append(InstanceData(bboxes=d[:, :4], scores=d[:, 4], labels=lab))
+                dets, lab = dets[:max_per_img], lab[:max_per_img]
+            results.append(InstanceData(bboxes=dets[:, :4], scores=dets[:, 4], labels=lab))
         return results
