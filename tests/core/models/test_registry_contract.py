@@ -204,7 +204,15 @@ TINY = {
         dict(type="CSPDarknet", deepen_factor=0.33, widen_factor=0.125, out_indices=(2, 3, 4)),
         _image,
     ),
+    "CSPNeXt": (
+        dict(type="CSPNeXt", deepen_factor=0.167, widen_factor=0.125, out_indices=(2, 3, 4)),
+        _image,
+    ),
     # necks
+    "CSPNeXtPAFPN": (
+        dict(type="CSPNeXtPAFPN", in_channels=[4, 8], out_channels=8, num_csp_blocks=1),
+        _feats,
+    ),
     "FPN": (
         dict(
             type="FPN", in_channels=[4, 8], out_channels=8, num_outs=3, add_extra_convs="on_input"
@@ -238,11 +246,25 @@ TINY = {
     "GIoULoss": (dict(type="GIoULoss"), _boxes),
     "DIoULoss": (dict(type="DIoULoss"), _boxes),
     "CIoULoss": (dict(type="CIoULoss"), _boxes),
+    "QualityFocalLoss": (
+        dict(type="QualityFocalLoss"),
+        lambda: (
+            torch.randn(6, 4, requires_grad=True),
+            (torch.randint(0, 5, (6,)), torch.rand(6)),
+        ),
+    ),
     "DiceLoss": (
         dict(type="DiceLoss"),
         lambda: (torch.randn(3, 8, 8, requires_grad=True), torch.rand(3, 8, 8) > 0.5),
     ),
 }
+
+
+# weight averaging (its parameters are a frozen copy; the input still gets a gradient)
+TINY["ExpMomentumEMA"] = (
+    dict(type="ExpMomentumEMA", model=torch.nn.Conv2d(2, 2, 1)),
+    lambda: _image(2, 6),
+)
 
 
 def _registered_names() -> list[str]:

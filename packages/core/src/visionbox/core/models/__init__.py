@@ -6,7 +6,16 @@ loader.
 """
 
 from . import backbones, base, data_preprocessors, layers, losses, necks, pretrained
-from .backbones import CSPDarknet, HRNet, MobileNetV2, ResNet, ResNetV1c, ResNetV1d, ResNeXt
+from .backbones import (
+    CSPDarknet,
+    CSPNeXt,
+    HRNet,
+    MobileNetV2,
+    ResNet,
+    ResNetV1c,
+    ResNetV1d,
+    ResNeXt,
+)
 from .base import BaseBackbone, BaseHead, BaseNeck, BaseTaskModel, build_component, check_channels
 from .fuse_conv_bn import fuse_conv_bn
 from .layers import (
@@ -19,7 +28,7 @@ from .layers import (
     build_upsample_layer,
 )
 from .losses import weight_reduce_loss, weighted_loss
-from .necks import FPN, PAFPN, ChannelMapper
+from .necks import FPN, PAFPN, ChannelMapper, CSPNeXtPAFPN
 from .optimize import is_conv_net, optimize_for_inference
 from .pretrained import load_torchvision_checkpoint, torchvision_checkpoint_path
 
@@ -31,6 +40,8 @@ __all__ = [
     "BaseNeck",
     "BaseTaskModel",
     "CSPDarknet",
+    "CSPNeXt",
+    "CSPNeXtPAFPN",
     "ChannelMapper",
     "ConvModule",
     "DepthwiseSeparableConvModule",

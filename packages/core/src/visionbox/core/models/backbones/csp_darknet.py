@@ -14,7 +14,7 @@ from ...registry import MODELS
 from ..base import BaseBackbone
 from ..layers import ConvModule, CSPLayer, DepthwiseSeparableConvModule
 
-__all__ = ["CSPDarknet", "Focus", "SPPBottleneck"]
+__all__ = ["CSPDarknet", "Focus", "SPPBottleneck", "add_csp_stages"]
 
 _YOLOX_NORM = dict(type="BN", momentum=0.03, eps=0.001)
 _SWISH = dict(type="Swish")
@@ -85,6 +85,53 @@ class SPPBottleneck(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         x = self.conv1(x)
         return self.conv2(torch.cat([x] + [pool(x) for pool in self.poolings], dim=1))
+
+
+def add_csp_stages(
+    backbone: BaseBackbone,
+    setting: list,
+    deepen_factor: float,
+    widen_factor: float,
+    conv: type[nn.Module],
+    spp_kernel_sizes: tuple[int, ...],
+    common: dict,
+    csp_args: dict,
+) -> list[int]:
+    """Add ``stage1..`` (stride-2 conv, SPP in the stages that ask for it, ``CSPLayer``) to a
+    CSP backbone (CSPDarknet, CSPNeXt) and append their names to ``backbone.layers``.
+
+    Args:
+        setting: Rows ``[in_channels, out_channels, num_blocks, add_identity, use_spp]``.
+        conv: The stride-2 conv class (``ConvModule`` or its depthwise separable form).
+        common: ``conv_cfg``, ``norm_cfg``, ``act_cfg`` of every conv.
+        csp_args: Further ``CSPLayer`` keywords (``use_cspnext_block``, ``expand_ratio``, ...).
+
+    Returns:
+        The output channels of the stages.
+    """
+    channels = []
+    use_depthwise = conv is DepthwiseSeparableConvModule
+    for i, (cin, cout, num_blocks, add_identity, use_spp) in enumerate(setting):
+        cin, cout = int(cin * widen_factor), int(cout * widen_factor)
+        num_blocks = max(round(num_blocks * deepen_factor), 1)
+        stage: list[nn.Module] = [conv(cin, cout, 3, stride=2, padding=1, **common)]
+        if use_spp:
+            stage.append(SPPBottleneck(cout, cout, kernel_sizes=spp_kernel_sizes, **common))
+        stage.append(
+            CSPLayer(
+                cout,
+                cout,
+                num_blocks=num_blocks,
+                add_identity=add_identity,
+                use_depthwise=use_depthwise,
+                **csp_args,
+                **common,
+            )
+        )
+        backbone.add_module(f"stage{i + 1}", nn.Sequential(*stage))
+        backbone.layers.append(f"stage{i + 1}")
+        channels.append(cout)
+    return channels
 
 
 @MODELS.register_module()
@@ -171,25 +218,9 @@ class CSPDarknet(BaseBackbone):
         self.stem = Focus(3, stem_channels, kernel_size=3, **common)
         self.layers = ["stem"]
         channels = [stem_channels]
-        for i, (cin, cout, num_blocks, add_identity, use_spp) in enumerate(setting):
-            cin, cout = int(cin * widen_factor), int(cout * widen_factor)
-            num_blocks = max(round(num_blocks * deepen_factor), 1)
-            stage: list[nn.Module] = [conv(cin, cout, 3, stride=2, padding=1, **common)]
-            if use_spp:
-                stage.append(SPPBottleneck(cout, cout, kernel_sizes=spp_kernal_sizes, **common))
-            stage.append(
-                CSPLayer(
-                    cout,
-                    cout,
-                    num_blocks=num_blocks,
-                    add_identity=add_identity,
-                    use_depthwise=use_depthwise,
-                    **common,
-                )
-            )
-            self.add_module(f"stage{i + 1}", nn.Sequential(*stage))
-            self.layers.append(f"stage{i + 1}")
-            channels.append(cout)
+        channels += add_csp_stages(
+            self, setting, deepen_factor, widen_factor, conv, spp_kernal_sizes, common, {}
+        )
         self.out_channels = [channels[i] for i in self.out_indices]
         self._freeze_stages()
 

@@ -11,9 +11,10 @@ from .conv import (
     build_upsample_layer,
 )
 from .conv_module import ConvModule, DepthwiseSeparableConvModule
-from .csp_layer import CSPLayer, DarknetBottleneck
+from .csp_layer import ChannelAttention, CSPLayer, CSPNeXtBlock, DarknetBottleneck
 from .dcn import DeformConv2dPack, ModulatedDeformConv2dPack
 from .drop import DROPOUT_TYPES, Dropout, DropPath, build_dropout, drop_path
+from .ema import ExpMomentumEMA
 from .norm import NORM_TYPES, build_norm_layer, infer_abbr, is_norm
 from .transformer import (
     FFN,
@@ -43,6 +44,8 @@ __all__ = [
     "UPSAMPLE_TYPES",
     "AdaptivePadding",
     "CSPLayer",
+    "CSPNeXtBlock",
+    "ChannelAttention",
     "Clamp",
     "ConvModule",
     "DarknetBottleneck",
@@ -50,6 +53,7 @@ __all__ = [
     "DepthwiseSeparableConvModule",
     "DropPath",
     "Dropout",
+    "ExpMomentumEMA",
     "HSigmoid",
     "LayerScale",
     "ModulatedDeformConv2dPack",

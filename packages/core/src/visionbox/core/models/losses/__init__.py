@@ -8,6 +8,7 @@ from .cross_entropy_loss import (
 )
 from .dice_loss import DiceLoss, dice_loss
 from .focal_loss import FocalLoss, sigmoid_focal_loss
+from .gfocal_loss import QualityFocalLoss, quality_focal_loss, soft_quality_target
 from .iou_loss import (
     CIoULoss,
     DIoULoss,
@@ -32,6 +33,7 @@ __all__ = [
     "IoULoss",
     "L1Loss",
     "MSELoss",
+    "QualityFocalLoss",
     "SmoothL1Loss",
     "aligned_bbox_overlaps",
     "binary_cross_entropy",
@@ -44,9 +46,11 @@ __all__ = [
     "l1_loss",
     "mask_cross_entropy",
     "mse_loss",
+    "quality_focal_loss",
     "reduce_loss",
     "sigmoid_focal_loss",
     "smooth_l1_loss",
+    "soft_quality_target",
     "weight_reduce_loss",
     "weighted_loss",
 ]

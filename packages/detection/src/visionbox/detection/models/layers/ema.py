@@ -1,60 +1,11 @@
-"""``ExpMomentumEMA``: the exponential-momentum weight average of YOLOX, used through mmengine's
-``EMAHook`` as ``dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0001)``.
+"""``ExpMomentumEMA`` lives in core (every task's EMA recipe uses it). The same class is
+registered in detection's ``MODELS`` too, so ``'detection.ExpMomentumEMA'`` (as tracking configs
+write it) and imports from ``visionbox.detection.models.layers`` keep working."""
 
-mmengine ships ``ExponentialMovingAverage`` and ``MomentumAnnealingEMA`` but not this schedule
-(mmdet defines it in ``mmdet/models/layers/ema.py``); it is registered here in the detection
-``MODELS`` registry, which ``EMAHook`` builds from in the config's scope.
-"""
-
-from __future__ import annotations
-
-import math
-
-import torch
-from mmengine.model import ExponentialMovingAverage
-from torch import Tensor, nn
+from visionbox.core.models.layers.ema import ExpMomentumEMA
 
 from ...registry import MODELS
 
+MODELS.register_module(module=ExpMomentumEMA)
+
 __all__ = ["ExpMomentumEMA"]
-
-
-@MODELS.register_module()
-class ExpMomentumEMA(ExponentialMovingAverage):
-    """EMA whose momentum decays from 1 to ``momentum``:
-    ``m_t = (1 - momentum) * exp(-(1 + t) / gamma) + momentum`` and
-    ``avg = (1 - m_t) * avg + m_t * param``.
-
-    Args:
-        model: The model to average.
-        momentum: The final momentum.
-        gamma: Decay of the extra early momentum, in updates (> 0).
-        interval: Update every ``interval`` steps.
-        device: Where to keep the averaged copy.
-        update_buffers: Average the buffers (BatchNorm statistics) too.
-    """
-
-    def __init__(
-        self,
-        model: nn.Module,
-        momentum: float = 0.0002,
-        gamma: int = 2000,
-        interval: int = 1,
-        device: torch.device | None = None,
-        update_buffers: bool = False,
-    ) -> None:
-        super().__init__(
-            model=model,
-            momentum=momentum,
-            interval=interval,
-            device=device,
-            update_buffers=update_buffers,
-        )
-        if gamma <= 0:
-            raise ValueError(f"ExpMomentumEMA: gamma must be > 0, got {gamma}")
-        self.gamma = gamma
-
-    def avg_func(self, averaged_param: Tensor, source_param: Tensor, steps: int) -> None:
-        """Move ``averaged_param`` towards ``source_param`` in place with momentum ``m_steps``."""
-        momentum = (1 - self.momentum) * math.exp(-float(1 + steps) / self.gamma) + self.momentum
-        averaged_param.mul_(1 - momentum).add_(source_param, alpha=momentum)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor, nn
 
 from visionbox.core.models import BaseNeck, ConvModule, DepthwiseSeparableConvModule
 from visionbox.core.models.layers import CSPLayer
+from visionbox.core.models.necks import csp_pafpn_paths
 
 from ...registry import MODELS
 
@@ -106,16 +106,5 @@ class YOLOXPAFPN(BaseNeck):
     def forward(self, inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
         if len(inputs) != len(self.in_channels):
             raise ValueError(f"YOLOXPAFPN expects {len(self.in_channels)} maps, got {len(inputs)}")
-        num = len(self.in_channels)
-        # inner[l]: top-down output of level l (the coarsest holds the reduced input).
-        inner = [inputs[-1]]
-        for step, idx in enumerate(range(num - 1, 0, -1)):
-            high = self.reduce_layers[step](inner[0])
-            inner[0] = high
-            fused = self.top_down_blocks[step](torch.cat([self.upsample(high), inputs[idx - 1]], 1))
-            inner.insert(0, fused)
-        outs = [inner[0]]
-        for idx in range(num - 1):
-            down = self.downsamples[idx](outs[-1])
-            outs.append(self.bottom_up_blocks[idx](torch.cat([down, inner[idx + 1]], 1)))
+        outs = csp_pafpn_paths(self, inputs)
         return tuple(conv(out) for conv, out in zip(self.out_convs, outs))
