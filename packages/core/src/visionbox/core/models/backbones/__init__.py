@@ -3,11 +3,9 @@
 from .csp_darknet import CSPDarknet, SPPBottleneck
 from .cspnext import CSPNeXt
 from .hrnet import HRNet
-from .mit import MixVisionTransformer
 from .mobilenet_v2 import MobileNetV2
 from .res_blocks import BasicBlock, Bottleneck, ResLayer
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
-from .vision_transformer import VisionTransformer
 
 __all__ = [
     "BasicBlock",
@@ -15,7 +13,6 @@ __all__ = [
     "CSPDarknet",
     "CSPNeXt",
     "HRNet",
-    "MixVisionTransformer",
     "MobileNetV2",
     "ResLayer",
     "ResNeXt",
@@ -23,5 +20,4 @@ __all__ = [
     "ResNetV1c",
     "ResNetV1d",
     "SPPBottleneck",
-    "VisionTransformer",
 ]
