@@ -117,14 +117,15 @@ def test_unknown_scope_suggests_a_visionbox_scope(tmp_path):
         Config.fromfile(user)
 
 
-def test_openmmlab_scope_points_to_visionbox_scope(tmp_path):
-    if importlib.util.find_spec("mmdet") is not None:
-        pytest.skip("mmdet is installed: 'mmdet::' keeps mmengine's meaning")
-    user = write(
-        tmp_path / "u.py", "_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'\n"
-    )
-    with pytest.raises(ModuleNotFoundError, match="'detection::'"):
-        Config.fromfile(user)
+def test_openmmlab_base_is_the_visionbox_config_of_the_same_path(tmp_path):
+    pytest.importorskip("visionbox.detection")
+    rel = "faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"
+    peer = Config.fromfile(write(tmp_path / "peer.py", f"_base_ = 'mmdet::{rel}'\n"))
+    ours = Config.fromfile(write(tmp_path / "ours.py", f"_base_ = 'detection::{rel}'\n"))
+    assert peer.to_dict() == ours.to_dict()
+    missing = write(tmp_path / "m.py", "_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_9x.py'\n")
+    with pytest.raises(FileNotFoundError, match="Closest shipped configs: 'detection::faster_rcnn"):
+        Config.fromfile(missing)
 
 
 @pytest.mark.parametrize("scope", ["detection", "segmentation", "pose", "tracking"])

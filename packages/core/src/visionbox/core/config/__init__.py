@@ -7,6 +7,8 @@
 * :func:`validate_config` (and :meth:`Config.validate`) checks every ``type``, keyword and value
   against the registries before anything is built.
 * :func:`convert_legacy_keys` turns OpenMMLab 2.x keys into their mmengine form.
+* :func:`translate_openmmlab` reads the scopes of an mmdetection / mmsegmentation / mmpose /
+  mmtracking config (``default_scope='mmdet'``, ``'mmdet.X'``, ``'mmdet::'`` bases) as VisionBox's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from mmengine.config import ConfigDict, DictAction
 
 from .config import Config
 from .legacy import LegacyConfigWarning, convert_legacy_keys
+from .openmmlab import PEER_SCOPES, CustomImportError, translate_openmmlab
 from .scoped import config_root, resolve_scoped_path
 from .validate import ConfigValidationError, validate_config
 
@@ -22,10 +25,13 @@ __all__ = [
     "Config",
     "ConfigDict",
     "ConfigValidationError",
+    "CustomImportError",
     "DictAction",
     "LegacyConfigWarning",
+    "PEER_SCOPES",
     "config_root",
     "convert_legacy_keys",
     "resolve_scoped_path",
+    "translate_openmmlab",
     "validate_config",
 ]

@@ -9,7 +9,9 @@ from pathlib import Path
 from mmengine.config import Config as _MMConfig
 
 from .legacy import convert_legacy_keys
-from .scoped import visionbox_scopes
+from .openmmlab import import_custom_modules as import_custom_modules_of
+from .openmmlab import log_translation, translate_openmmlab
+from .scoped import OPENMMLAB_SCOPES, visionbox_scopes
 from .validate import validate_config
 
 __all__ = ["Config"]
@@ -24,7 +26,11 @@ class Config(_MMConfig):
       ``total_epochs``, ...) are converted to their mmengine form with one warning each
       (:func:`~visionbox.core.config.convert_legacy_keys`);
     * :meth:`validate` checks every ``type``, keyword and value against the registries before
-      anything is built.
+      anything is built;
+    * a config written for mmdetection / mmsegmentation / mmpose / mmtracking 3.x loads
+      unchanged: its scopes (``default_scope='mmdet'``, ``type='mmdet.FasterRCNN'``,
+      ``'mmdet::...'`` bases, ``custom_imports`` of ``mmdet.*``) are read as VisionBox's, with
+      one info line (:mod:`~visionbox.core.config.openmmlab`).
 
     Example:
         >>> cfg = Config.fromfile('configs/retinanet_r50_fpn_1x_shapes.py')
@@ -48,6 +54,7 @@ class Config(_MMConfig):
             format_python_code=format_python_code,
         )
         convert_legacy_keys(self._cfg_dict)
+        log_translation(translate_openmmlab(self._cfg_dict), filename and str(filename))
 
     @classmethod
     def fromfile(  # type: ignore[override]
@@ -65,19 +72,28 @@ class Config(_MMConfig):
             FileNotFoundError: naming the missing file (a ``scope::`` base also names the
                 closest shipped configs).
             ScopeNotInstalledError: when a ``scope::`` base names a package that is not installed.
+            CustomImportError: when a ``custom_imports`` module is missing or fails to import
+                (naming the module, its error and the file and line that raised it).
         """
         filename = os.fspath(filename)
         if not os.path.isfile(filename):
             raise FileNotFoundError(f"Config file not found: {os.path.abspath(filename)}")
-        with visionbox_scopes():
+        with visionbox_scopes() as peer_bases:
             loaded = _MMConfig.fromfile(
                 filename,
                 use_predefined_variables=use_predefined_variables,
-                import_custom_modules=import_custom_modules,
+                import_custom_modules=False,
                 use_environment_variables=use_environment_variables,
                 lazy_import=lazy_import,
                 format_python_code=format_python_code,
             )
+            peer_bases = list(peer_bases)
+        mapped = translate_openmmlab(loaded._cfg_dict)
+        mapped += [f"{s} -> {OPENMMLAB_SCOPES[s]}" for s in peer_bases]
+        log_translation(sorted(set(mapped)), filename)
+        custom_imports = loaded._cfg_dict.get("custom_imports")
+        if import_custom_modules and custom_imports:
+            import_custom_modules_of(custom_imports)
         return cls._from_mmengine(loaded)
 
     @classmethod

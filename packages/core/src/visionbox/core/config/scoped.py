@@ -6,8 +6,9 @@ A config may inherit from a config of another installed VisionBox package::
 
 resolves to ``<visionbox.detection>/configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py`` of the
 installed package (found with :func:`importlib.util.find_spec`, so editable and regular installs
-both work). The bases of that file are relative to it, as usual. Scopes of the OpenMMLab
-toolboxes (``mmdet::``) keep mmengine's behaviour.
+both work). The bases of that file are relative to it, as usual. A base of an OpenMMLab toolbox
+(``'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'``) is the VisionBox package's config of the
+same relative path (see :mod:`.openmmlab`).
 
 mmengine resolves every ``_base_`` entry through ``mmengine.config.Config._get_cfg_path``;
 :func:`visionbox_scopes` installs a resolver there for the duration of a load, which answers for
@@ -135,38 +136,44 @@ def resolve_scoped_path(reference: str) -> Path:
 _original_get_cfg_path = _mm_config.Config._get_cfg_path
 _lock = threading.RLock()
 _depth = 0
+_mapped_bases: list[str] | None = None  # the OpenMMLab scopes of the bases of the current load
 
 
 def _get_cfg_path(cfg_path: str, filename: str) -> tuple[str, str | None]:
     """mmengine's ``_get_cfg_path`` contract: return the base's path and its scope."""
     scope = cfg_path.partition("::")[0] if "::" in cfg_path else None
+    if scope in OPENMMLAB_SCOPES and not _is_visionbox_scope(scope):
+        # 'mmdet::x.py' inherits the config that visionbox-detection ships as 'detection::x.py'.
+        ours = OPENMMLAB_SCOPES[scope]
+        if _mapped_bases is not None:
+            _mapped_bases.append(scope)
+        return osp.abspath(resolve_scoped_path(f"{ours}::{cfg_path.partition('::')[2]}")), ours
     if scope is None or (scope in MODULE2PACKAGE and not _is_visionbox_scope(scope)):
-        try:
-            return _original_get_cfg_path(cfg_path, filename)
-        except ModuleNotFoundError as err:
-            if scope in OPENMMLAB_SCOPES:
-                raise ModuleNotFoundError(
-                    f"{err} In VisionBox, write '{OPENMMLAB_SCOPES[scope]}::' instead of "
-                    f"'{scope}::' to inherit the VisionBox version of {cfg_path!r}."
-                ) from err
-            raise
+        return _original_get_cfg_path(cfg_path, filename)
     return osp.abspath(resolve_scoped_path(cfg_path)), scope
 
 
 @contextmanager
-def visionbox_scopes() -> Generator[None, None, None]:
+def visionbox_scopes() -> Generator[list[str], None, None]:
     """Let mmengine's config loader resolve ``scope::path`` bases of VisionBox packages.
 
-    Re-entrant and thread-safe; other scopes and relative paths behave as in mmengine.
+    Re-entrant and thread-safe; other scopes and relative paths behave as in mmengine. Bases of
+    the OpenMMLab toolboxes (``'mmdet::x.py'``) are the VisionBox package's shipped config of
+    the same path (``'detection::x.py'``).
+
+    Yields:
+        The OpenMMLab scopes of the bases read so far, one entry per mapped base.
     """
-    global _depth
+    global _depth, _mapped_bases
     with _lock:
         if _depth == 0:
             _mm_config.Config._get_cfg_path = staticmethod(_get_cfg_path)
+            _mapped_bases = []
         _depth += 1
         try:
-            yield
+            yield _mapped_bases
         finally:
             _depth -= 1
             if _depth == 0:
                 _mm_config.Config._get_cfg_path = staticmethod(_original_get_cfg_path)
+                _mapped_bases = None

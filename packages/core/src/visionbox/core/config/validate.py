@@ -50,6 +50,7 @@ from torch.utils.data import DataLoader
 
 from .. import registry as vb_registry
 from ..utils import UserError, check_kwargs, check_type_name
+from .openmmlab import raising_site
 from .roles import ALL_REGISTRIES, Role, child_role, top_level_role
 from .typecheck import check_value, param_hints
 
@@ -84,6 +85,7 @@ class ConfigValidationError(UserError, ValueError):
 @dataclass
 class _Walker:
     errors: list[str] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)  # types whose module failed to import
 
     def walk(self, value: Any, path: str, role: Role) -> None:
         if role.context == "skip":
@@ -143,7 +145,7 @@ class _Walker:
         try:  # a missing scope is reported when the dict itself is walked
             with vb_registry.MODELS.switch_scope_and_registry(cfg.get("_scope_")) as registry:
                 return registry.get(type_name) is not None
-        except Exception:
+        except vb_registry.ScopeNotInstalledError:
             return False
 
     def first(self, names: tuple[str, ...], type_name: str, scope: str | None, path: str) -> Any:
@@ -158,19 +160,36 @@ class _Walker:
             self.unknown_type(name, registry_name, None, path)
 
     def lookup(self, registry_name: str, type_name: str, scope: str | None, path: str) -> Any:
+        """The class ``type_name`` names in a registry, or ``None`` when nothing registers it.
+
+        Only a missing registration reads as ``None``: an error raised while a registry imports
+        its modules (or while a dotted ``'module.Class'`` type imports its module) propagates
+        with its own message, or is reported with the file and line that raised it.
+        """
         root = getattr(vb_registry, registry_name)
         try:
             with root.switch_scope_and_registry(scope) as registry:
-                return registry.get(type_name)
+                found = registry.get(type_name)
         except vb_registry.ScopeNotInstalledError as err:
             self.errors.append(f"{path}: {err}")
-        except Exception:
             return None
-        return None
+        except RuntimeError as err:  # mmengine's "Failed to get <name>" hides an import error
+            cause = err.__context__ or err
+            self.errors.append(f"{path}: type {type_name!r}: {raising_site(cause)}")
+            self.broken.add(type_name)
+            return None
+        if found is None:
+            failure = _module_import_failure(type_name)
+            if failure:
+                self.errors.append(f"{path}: type {type_name!r}: {failure}")
+                self.broken.add(type_name)
+        return found
 
     def unknown_type(
         self, type_name: str, registry_name: str, scope: str | None, path: str
     ) -> None:
+        if type_name in self.broken:
+            return  # its import error is reported instead
         root = getattr(vb_registry, registry_name)
         with root.switch_scope_and_registry(scope) as registry:
             try:
@@ -199,6 +218,29 @@ class _Walker:
             if problem:
                 name = getattr(obj, "__name__", repr(obj))
                 self.errors.append(f"{path}.{key}: {problem} (argument {key!r} of {name})")
+
+
+def _module_import_failure(type_name: str) -> str:
+    """Why the module of a dotted ``'package.module.Class'`` type fails to import ('' if it
+    imports or does not exist: then the name is simply not there).
+
+    mmengine's ``Registry.get`` imports such names and reads every ``ImportError`` as "not
+    found"; an error raised inside a module that exists is the user's real problem.
+    """
+    parts = type_name.split(".")
+    if len(parts) < 2 or parts[0] in vb_registry.VISIONBOX_SCOPES:
+        return ""
+    for end in range(1, len(parts)):
+        module = ".".join(parts[:end])
+        try:
+            import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name is not None and (module == err.name or module.startswith(err.name + ".")):
+                return ""  # no such module: an unregistered name, reported as unknown
+            return f"importing {module!r} failed: {raising_site(err)}"
+        except Exception as err:
+            return f"importing {module!r} failed: {raising_site(err)}"
+    return ""
 
 
 def _forwarded_signature(obj: Any) -> Any:
@@ -278,4 +320,4 @@ def validate_config(cfg: Any) -> None:
         for key, value in data.items():
             walker.walk(value, key, top_level_role(key, value, walker.is_model))
     if walker.errors:
-        raise ConfigValidationError(walker.errors)
+        raise ConfigValidationError(list(dict.fromkeys(walker.errors)))
