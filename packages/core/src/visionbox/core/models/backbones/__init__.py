@@ -1,17 +1,20 @@
 """Backbones shared by every VisionBox task (OpenMMLab names, arguments and keys)."""
 
+from .convnext import ConvNeXt
 from .csp_darknet import CSPDarknet, SPPBottleneck
 from .cspnext import CSPNeXt
 from .hrnet import HRNet
 from .mobilenet_v2 import MobileNetV2
 from .res_blocks import BasicBlock, Bottleneck, ResLayer
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
+from .swin import SwinTransformer
 
 __all__ = [
     "BasicBlock",
     "Bottleneck",
     "CSPDarknet",
     "CSPNeXt",
+    "ConvNeXt",
     "HRNet",
     "MobileNetV2",
     "ResLayer",
@@ -20,4 +23,5 @@ __all__ = [
     "ResNetV1c",
     "ResNetV1d",
     "SPPBottleneck",
+    "SwinTransformer",
 ]

@@ -16,6 +16,7 @@ from .dcn import DeformConv2dPack, ModulatedDeformConv2dPack
 from .drop import DROPOUT_TYPES, Dropout, DropPath, build_dropout, drop_path
 from .ema import ExpMomentumEMA
 from .norm import NORM_TYPES, build_norm_layer, infer_abbr, is_norm
+from .norm2d import GRN, LayerNorm2d
 from .transformer import (
     FFN,
     AdaptivePadding,
@@ -39,6 +40,7 @@ __all__ = [
     "CONV_TYPES",
     "DROPOUT_TYPES",
     "FFN",
+    "GRN",
     "NORM_TYPES",
     "PADDING_TYPES",
     "UPSAMPLE_TYPES",
@@ -55,6 +57,7 @@ __all__ = [
     "Dropout",
     "ExpMomentumEMA",
     "HSigmoid",
+    "LayerNorm2d",
     "LayerScale",
     "ModulatedDeformConv2dPack",
     "MultiheadAttention",

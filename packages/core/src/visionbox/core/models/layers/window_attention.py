@@ -80,7 +80,7 @@ def shifted_window_mask(
     row_region = (rows >= height - window_size).long() + (rows >= height - shift_size).long()
     col_region = (cols >= width - window_size).long() + (cols >= width - shift_size).long()
     region = (row_region[:, None] * 3 + col_region[None, :]).float()
-    windows = window_partition(region[None, :, :, None], window_size).view(-1, window_size**2)
+    windows = window_partition(region[None, :, :, None], window_size).reshape(-1, window_size**2)
     different = windows[:, None, :] != windows[:, :, None]
     return torch.zeros(different.shape, device=device).masked_fill_(different, MASK_VALUE)
 
@@ -224,8 +224,8 @@ class ShiftWindowMSA(BaseModule):
         if shift > 0:
             x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
             mask = shifted_window_mask(h_pad, w_pad, ws, shift, device=x.device)
-        windows = window_partition(x, ws).view(-1, ws * ws, channels)
-        windows = self.w_msa(windows, mask=mask).view(-1, ws, ws, channels)
+        windows = window_partition(x, ws).reshape(-1, ws * ws, channels)
+        windows = self.w_msa(windows, mask=mask).reshape(-1, ws, ws, channels)
         x = window_reverse(windows, h_pad, w_pad)
         if shift > 0:
             x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
