@@ -7,10 +7,11 @@ from .models import (
     tiny_images,
     tiny_neck_cfg,
 )
-from .norm_stats import count_batchnorms, randomize_batchnorm
+from .norm_stats import assert_optimized_model_matches, count_batchnorms, randomize_batchnorm
 
 __all__ = [
     "assert_all_params_have_grad",
+    "assert_optimized_model_matches",
     "count_batchnorms",
     "random_boxes",
     "randomize_batchnorm",
