@@ -182,26 +182,25 @@ def test_vit_like_layers_match_the_mmseg_rule():
     names += ["backbone.ln1.weight", "decode_head.conv_seg.weight"]
     table = layer_id_table(names, num_layers=12)
     for name in names:
-        if name == "backbone.ln1.weight":
-            assert table[name] == 0  # a backbone parameter outside the blocks: the stem's rate
-        else:
-            assert table[name] == _mmseg_vit_layer_id(name, 12), name
+        assert table[name] == _mmseg_vit_layer_id(name, 12), name
+    with pytest.raises(ValueError, match="stage_wise"):
+        layer_id_table(names, num_layers=12, decay_type="stage_wise")
 
 
-def test_stages_naming_and_downsample_layers():
+def test_swin_like_stages_spread_blocks_evenly():
     names = [
-        "backbone.downsample_layers.0.0.weight",
-        "backbone.stages.0.0.dwconv.weight",
-        "backbone.stages.0.1.dwconv.weight",
-        "backbone.downsample_layers.1.1.weight",
-        "backbone.stages.1.0.dwconv.weight",
-        "backbone.stages.1.blocks.1.dwconv.weight",
+        "backbone.patch_embed.projection.weight",
+        "backbone.stages.0.blocks.0.attn.w_msa.qkv.weight",
+        "backbone.stages.0.blocks.1.attn.w_msa.qkv.weight",
+        "backbone.stages.0.downsample.reduction.weight",
+        "backbone.stages.1.blocks.0.ffn.layers.1.weight",
+        "backbone.stages.1.blocks.1.ffn.layers.1.weight",
         "neck.conv.weight",
     ]
     table = layer_id_table(names, num_layers=4)
-    assert [table[n] for n in names] == [1, 1, 2, 3, 3, 4, 5]
+    assert [table[n] for n in names] == [0, 1, 2, 1, 3, 4, 5]
     table = layer_id_table(names, num_layers=2, decay_type="stage_wise")
-    assert [table[n] for n in names] == [1, 1, 1, 2, 2, 2, 3]
+    assert [table[n] for n in names] == [0, 1, 1, 1, 2, 2, 3]
 
 
 def test_frozen_parameters_are_left_out():

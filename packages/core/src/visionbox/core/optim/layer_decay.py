@@ -4,29 +4,38 @@ The layers close to the input learn slowly, the head at full speed: a parameter 
 gets ``lr = base_lr * decay_rate ** (num_layers + 1 - i)``, as in mmsegmentation's and
 mmdetection's ``LearningRateDecayOptimizerConstructor``.
 
-Layer ids are read from parameter names (the model's ``backbone`` attribute):
+Layer ids are read from parameter names (the model's ``backbone`` attribute). Two backbone layouts
+follow mmsegmentation's / mmdetection's rules exactly (``get_layer_id_for_convnext``,
+``get_stage_id_for_convnext``, ``get_layer_id_for_vit``); anything outside the backbone, and
+backbone parameters the rule does not name (ConvNeXt's ``norm<i>``, ViT's final ``ln1``), gets
+layer ``num_layers + 1``, the full rate:
+
+* ConvNeXt (``backbone.downsample_layers.<s>`` / ``backbone.stages.<s>.<b>``), ``layer_wise``:
+  downsampling 0, 2, 3, ``num_layers`` for s = 0..3; blocks of stage 0 and 1 get 1 and 2, of stage
+  2 ``3 + b // 3``, of stage 3 ``num_layers``. ``stage_wise``: downsampling 0, stage s ``s + 1``.
+* ViT (``backbone.layers.<b>``), ``layer_wise`` or ``layer_wise_vit``: ``patch_embed``,
+  ``cls_token``, ``mask_token``, ``pos_embed`` 0, block b ``b + 1``.
+
+Other backbones (a VisionBox extension; the peers raise ``NotImplementedError``):
 
 ==================================================  ==========================================
 name                                                stage ``s``, block ``b``
 ==================================================  ==========================================
 ``backbone.layer<N>.<b>...`` (ResNet)               ``s = N - 1``
 ``backbone.stages.<N>.<b>...`` / ``stages.<N>...``  ``s = N`` (no block index: its first block)
-``backbone.layers.<b>...`` (ViT-like)               ``s = 0``
-``backbone.downsample_layers.<N>...``               ``s = N``, its first block
-any other ``backbone.*`` (stem, tokens)             layer 0
+any other ``backbone.*`` (stem)                     layer 0
 anything outside the backbone (neck, heads)         layer ``num_layers + 1``
 ==================================================  ==========================================
 
 * ``decay_type='layer_wise'``: the backbone's blocks, in order (stage, block), are spread evenly
-  over layers ``1..num_layers``: the ``g``-th of ``T`` blocks gets ``1 + g * num_layers // T``
-  (with ``num_layers = T`` every block is its own layer; for ViT-like ``layers.<b>`` this equals
-  mmsegmentation's rule).
+  over layers ``1..num_layers``: the ``g``-th of ``T`` blocks gets ``1 + g * num_layers // T``.
 * ``decay_type='stage_wise'``: stage ``s`` gets layer ``s + 1`` (``num_layers`` must be at least the
   number of stages).
 
-Biases, 1-D parameters (norms) and ``pos_embed``/``cls_token`` get no weight decay. Frozen
-parameters (``requires_grad=False``) are left out. Each group carries ``lr_scale``,
-``group_name`` (``layer_<i>_decay`` / ``layer_<i>_no_decay``) and ``param_names``.
+As in the peers, 1-D parameters (norms) and biases get no weight decay (the peers also name
+``pos_embed`` / ``cls_token``, but compare them with prefixed names, so those keep their decay;
+so do they here). Frozen parameters (``requires_grad=False``) are left out. Each group carries
+``lr_scale``, ``group_name`` (``layer_<i>_decay`` / ``layer_<i>_no_decay``) and ``param_names``.
 """
 
 from __future__ import annotations
@@ -43,22 +52,47 @@ from ..utils import did_you_mean
 
 __all__ = ["LayerDecayOptimizerConstructor", "layer_id_table"]
 
-_DECAY_TYPES = ("layer_wise", "stage_wise")
+_DECAY_TYPES = ("layer_wise", "stage_wise", "layer_wise_vit")
 _KEYS = ("num_layers", "decay_rate", "decay_type", "layer_decay_rate")
 _STAGE_PATTERNS = (
     (re.compile(r"^backbone\.layer(\d+)(?:\.(\d+))?\."), -1),
     (re.compile(r"^backbone\.stages\.(\d+)(?:\.(?:blocks\.)?(\d+))?\."), 0),
-    (re.compile(r"^backbone\.downsample_layers\.(\d+)()\."), 0),
 )
 _VIT_PATTERN = re.compile(r"^backbone\.layers\.(\d+)\.")
-_NO_DECAY_NAMES = ("pos_embed", "cls_token", "backbone.pos_embed", "backbone.cls_token")
+_NO_DECAY_NAMES = ("pos_embed", "cls_token")
+_TOKENS = ("backbone.cls_token", "backbone.mask_token", "backbone.pos_embed")
+_CONVNEXT_DOWNSAMPLE = re.compile(r"^backbone\.downsample_layers\.(\d+)\.")
+_CONVNEXT_BLOCK = re.compile(r"^backbone\.stages\.(\d+)\.(\d+)\.")
+
+
+def _convnext_layer_id(name: str, num_layers: int, decay_type: str) -> int:
+    """mmseg's / mmdet's ``get_layer_id_for_convnext`` and ``get_stage_id_for_convnext``."""
+    if name in _TOKENS:
+        return 0
+    downsample = _CONVNEXT_DOWNSAMPLE.match(name)
+    block = _CONVNEXT_BLOCK.match(name)
+    if decay_type == "stage_wise":
+        if downsample:
+            return 0
+        return int(block.group(1)) + 1 if block else num_layers + 1
+    if downsample:
+        return {0: 0, 1: 2, 2: 3}.get(int(downsample.group(1)), num_layers)
+    if block:
+        stage, index = int(block.group(1)), int(block.group(2))
+        return {0: 1, 1: 2, 2: 3 + index // 3}.get(stage, num_layers)
+    return num_layers + 1
+
+
+def _vit_layer_id(name: str, num_layers: int) -> int:
+    """mmseg's ``get_layer_id_for_vit`` (also mmpose's rule for ViTPose)."""
+    if name in _TOKENS or name.startswith("backbone.patch_embed"):
+        return 0
+    match = _VIT_PATTERN.match(name)
+    return int(match.group(1)) + 1 if match else num_layers + 1
 
 
 def _stage_block(name: str) -> tuple[int, int] | None:
     """``(stage, block)`` of a backbone parameter, block -1 for a stage's own parameters."""
-    match = _VIT_PATTERN.match(name)
-    if match:
-        return 0, int(match.group(1))
     for pattern, offset in _STAGE_PATTERNS:
         match = pattern.match(name)
         if match:
@@ -71,6 +105,16 @@ def layer_id_table(
     names: list[str], num_layers: int, decay_type: str = "layer_wise"
 ) -> dict[str, int]:
     """Map parameter names to layer ids ``0..num_layers + 1`` (rule in the module docstring)."""
+    if any(_CONVNEXT_DOWNSAMPLE.match(name) for name in names):
+        return {name: _convnext_layer_id(name, num_layers, decay_type) for name in names}
+    if any(_VIT_PATTERN.match(name) for name in names):
+        if decay_type == "stage_wise":
+            raise ValueError(
+                "decay_type='stage_wise' is defined for ConvNeXt-like backbones "
+                "(backbone.downsample_layers / backbone.stages); this backbone has ViT blocks "
+                "(backbone.layers.<i>): use 'layer_wise'."
+            )
+        return {name: _vit_layer_id(name, num_layers) for name in names}
     located = {name: _stage_block(name) for name in names}
     blocks = sorted({sb for sb in located.values() if sb is not None and sb[1] >= 0})
     first_block = {}
@@ -107,7 +151,7 @@ class LayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
             ``weight_decay``).
         paramwise_cfg: ``num_layers`` (int, layers of the backbone), ``decay_rate`` (float in
             (0, 1]; ``layer_decay_rate`` is accepted as its older name) and ``decay_type``
-            (``'layer_wise'`` or ``'stage_wise'``, default ``'layer_wise'``).
+            (``'layer_wise'``, ``'stage_wise'`` or ``'layer_wise_vit'``, default ``'layer_wise'``).
     """
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: dict | None = None) -> None:
