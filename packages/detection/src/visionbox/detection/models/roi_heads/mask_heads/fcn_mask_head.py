@@ -6,19 +6,17 @@ Shape shorthand: R RoIs; C classes; S the RoI feature size (14) and M = 2 * S th
 * Targets: each positive RoI's ground-truth mask resampled into the RoI at M x M by one
   ``torchvision.ops.roi_align`` call per image (as mmdet's ``BitmapMasks.crop_and_resize``),
   then thresholded at 0.5.
-* Pasting: every predicted M x M mask is resampled into its box with one ``grid_sample`` over
-  a window the size of the largest box, then written into (D, H, W) image masks by advanced
-  indexing; no loop over masks.
+* Pasting (:mod:`.paste`): the predicted M x M masks are resampled into their boxes by
+  ``grid_sample`` in chunks of similar window size and written into (D, H, W) bool image masks
+  by advanced indexing; no loop over masks.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
@@ -28,6 +26,7 @@ from visionbox.core.models import ConvModule
 
 from ....registry import MODELS
 from ...builder import build_module
+from .paste import paste_masks
 
 __all__ = ["FCNMaskHead", "mask_target", "paste_masks"]
 
@@ -63,39 +62,6 @@ def mask_target(
     if not targets:
         return torch.zeros((0, *size))
     return torch.cat(targets)
-
-
-def paste_masks(masks: Tensor, boxes: Tensor, img_h: int, img_w: int) -> Tensor:
-    """Resample (D, M, M) mask probabilities into their (D, 4) boxes of an (img_h, img_w) image.
-
-    Returns:
-        (D, img_h, img_w) float probabilities (0 outside each box's neighbourhood).
-    """
-    num = masks.size(0)
-    out = masks.new_zeros((num, img_h, img_w))
-    if num == 0:
-        return out
-    x0, y0, x1, y1 = boxes.float().unbind(-1)
-    x0i = x0.floor().clamp(0, img_w - 1).long()
-    y0i = y0.floor().clamp(0, img_h - 1).long()
-    win_w = int(min(math.ceil(float((x1 - x0i).max())) + 2, img_w))
-    win_h = int(min(math.ceil(float((y1 - y0i).max())) + 2, img_h))
-    ar_x = torch.arange(win_w, device=masks.device)
-    ar_y = torch.arange(win_h, device=masks.device)
-    px = (x0i[:, None] + ar_x[None]).float() + 0.5  # (D, win_w) pixel centres
-    py = (y0i[:, None] + ar_y[None]).float() + 0.5
-    gx = (px - x0[:, None]) / (x1 - x0).clamp(min=1e-6)[:, None] * 2 - 1
-    gy = (py - y0[:, None]) / (y1 - y0).clamp(min=1e-6)[:, None] * 2 - 1
-    grid = torch.stack(
-        [gx[:, None, :].expand(num, win_h, win_w), gy[:, :, None].expand(num, win_h, win_w)], -1
-    )
-    local = F.grid_sample(masks[:, None].float(), grid, align_corners=False)[:, 0]
-    canvas = masks.new_zeros((num, img_h + win_h, img_w + win_w))
-    rows = (y0i[:, None] + ar_y[None])[:, :, None]
-    cols = (x0i[:, None] + ar_x[None])[:, None, :]
-    canvas[torch.arange(num, device=masks.device)[:, None, None], rows, cols] = local
-    out = canvas[:, :img_h, :img_w]
-    return out
 
 
 @MODELS.register_module()
@@ -270,6 +236,8 @@ class FCNMaskHead(BaseModule):
                 probs = probs[torch.arange(len(labels), device=probs.device), labels]
             else:
                 probs = probs[:, 0]
-            pasted = paste_masks(probs, bboxes, int(img_h), int(img_w))
-            results.masks = pasted >= thr if thr >= 0 else pasted
+            # bool masks pasted directly; probabilities when mask_thr_binary < 0
+            results.masks = paste_masks(
+                probs, bboxes, int(img_h), int(img_w), threshold=thr if thr >= 0 else None
+            )
         return results_list
