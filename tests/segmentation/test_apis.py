@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from visionbox.core.engine import CheckpointMismatchError
 from visionbox.segmentation.apis import inference_model, init_model
 from visionbox.segmentation.structures import SegDataSample
 
@@ -58,7 +59,7 @@ def _image(h: int, w: int, seed: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    return init_model(Config(CFG))
+    return init_model(Config(CFG), fuse=False)  # the unfused keys, to write checkpoints of
 
 
 def test_init_model_drops_training_settings_and_sets_metainfo(model):
@@ -118,7 +119,7 @@ def test_a_list_gives_a_list_of_results_at_each_images_size(model, tmp_path):
 def test_bad_inputs_name_what_is_wrong(model, tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.png"):
         inference_model(model, str(tmp_path / "missing.png"))
-    with pytest.raises(TypeError, match="path or a numpy array"):
+    with pytest.raises(TypeError, match="(?i)path or a numpy array"):
         inference_model(model, 3)
     with pytest.raises(FileNotFoundError, match="nowhere.py"):
         init_model(str(tmp_path / "nowhere.py"))
@@ -134,7 +135,8 @@ def test_checkpoint_weights_and_dataset_meta_are_loaded(model, tmp_path):
     torch.save(dict(state_dict=state, meta=dict(dataset_meta=meta)), path)
     config = tmp_path / "cfg.py"
     Config(CFG).dump(str(config))
-    loaded = init_model(str(config), str(path), cfg_options={"model.test_cfg.mode": "whole"})
+    options = {"model.test_cfg.mode": "whole"}
+    loaded = init_model(str(config), str(path), cfg_options=options, fuse=False)
     for key, value in loaded.state_dict().items():
         assert torch.equal(value, state[key]), key
     assert loaded.dataset_meta["classes"][3] == "c3"
@@ -145,7 +147,7 @@ def test_checkpoint_weights_and_dataset_meta_are_loaded(model, tmp_path):
     assert bare.dataset_meta["classes"][-1] == "bicycle"
     # A checkpoint of another architecture fails instead of predicting noise.
     torch.save(dict(state_dict={"conv.weight": torch.zeros(1)}), tmp_path / "other.pth")
-    with pytest.raises(RuntimeError, match="state_dict"):
+    with pytest.raises(CheckpointMismatchError, match=r"1 unexpected key\(s\): conv.weight"):
         init_model(str(config), str(tmp_path / "other.pth"))
 
 

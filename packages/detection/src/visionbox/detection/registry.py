@@ -65,7 +65,7 @@ TASK_UTILS = child_registry(core.TASK_UTILS, SCOPE, _MODELS_AT)
 VISUALIZERS = child_registry(core.VISUALIZERS, SCOPE, ["visionbox.detection.visualization"])
 VISBACKENDS = child_registry(core.VISBACKENDS, SCOPE, ["visionbox.detection.visualization"])
 LOG_PROCESSORS = child_registry(core.LOG_PROCESSORS, SCOPE, _ENGINE_AT)
-INFERENCERS = child_registry(core.INFERENCERS, SCOPE, [])
+INFERENCERS = child_registry(core.INFERENCERS, SCOPE, ["visionbox.detection.apis"])
 FUNCTIONS = child_registry(core.FUNCTIONS, SCOPE, _DATA_AT)
 
 # Aliases of the older OpenMMLab toolboxes.

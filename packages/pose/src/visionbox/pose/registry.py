@@ -69,7 +69,7 @@ TASK_UTILS = child_registry(core.TASK_UTILS, SCOPE, _MODELS_AT)
 VISUALIZERS = child_registry(core.VISUALIZERS, SCOPE, ["visionbox.pose.visualization"])
 VISBACKENDS = child_registry(core.VISBACKENDS, SCOPE, ["visionbox.pose.visualization"])
 LOG_PROCESSORS = child_registry(core.LOG_PROCESSORS, SCOPE, _ENGINE_AT)
-INFERENCERS = child_registry(core.INFERENCERS, SCOPE, [])
+INFERENCERS = child_registry(core.INFERENCERS, SCOPE, ["visionbox.pose.apis"])
 FUNCTIONS = child_registry(core.FUNCTIONS, SCOPE, _DATA_AT)
 
 # Aliases of the older OpenMMLab toolboxes.

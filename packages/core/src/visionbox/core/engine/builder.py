@@ -14,6 +14,7 @@ import copy
 import json
 import logging
 import os.path as osp
+import sys
 from typing import Any, Literal
 
 import torch
@@ -27,6 +28,7 @@ from ..config import Config
 from ..registry import HOOKS, RUNNERS, VISIONBOX_SCOPES, import_scope
 from ..utils import accepted_params, check_type_name
 from .checkpoint import atomic_write
+from .console import is_verbose, stdout_to_log
 
 __all__ = [
     "Launcher",
@@ -252,9 +254,25 @@ def build_runner(
     return _runner_from_config(cfg)
 
 
+def _add_progress_bar(cfg: Config) -> None:
+    """On a terminal, unless verbose, draw training progress as one line (``ProgressBarHook``)."""
+    if is_verbose() or not sys.stdout.isatty():
+        return
+    hooks = list(cfg.get("custom_hooks") or [])
+    if not any(isinstance(h, dict) and h.get("type") == "ProgressBarHook" for h in hooks):
+        cfg.custom_hooks = [*hooks, dict(type="ProgressBarHook")]
+
+
 def train(cfg: str | Config | dict, **options: Any) -> torch.nn.Module:
-    """Build the runner (options of :func:`build_runner`) and train; return the trained model."""
-    return build_runner(cfg, **options).train()
+    """Build the runner (options of :func:`build_runner`) and train; return the trained model.
+
+    On a terminal a progress bar shows the iterations and the ETA (:mod:`.console`).
+    """
+    cfg = prepare_train_config(cfg, **options)
+    _add_progress_bar(cfg)
+    runner = _runner_from_config(cfg)
+    with stdout_to_log(runner.logger):
+        return runner.train()
 
 
 def test(
@@ -284,7 +302,8 @@ def test(
         default_scope=default_scope,
     )
     runner = _runner_from_config(cfg)
-    metrics = runner.test()
+    with stdout_to_log(runner.logger):
+        metrics = runner.test()
     if runner.rank == 0:
         with atomic_write(osp.join(runner.work_dir, "metrics.json"), "w") as file:
             json.dump(_to_json(metrics), file, indent=2)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from mmengine.config import DictAction
 
 from .builder import test, train
+from .console import format_metrics, is_verbose, set_verbose
 
 __all__ = ["train_parser", "test_parser", "train_main", "test_main"]
 
@@ -35,11 +36,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="job launcher (pytorch = torchrun)",
     )
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the environment, the config and the hooks on the terminal, not only in the log",
+    )
 
 
-def train_parser(task: str) -> argparse.ArgumentParser:
-    """The argument parser of ``tools/<task>/train.py``."""
-    parser = argparse.ArgumentParser(description=f"Train a VisionBox {task} model.")
+def train_parser(task: str, prog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``tools/<task>/train.py`` (``visionbox train`` with ``prog``)."""
+    parser = argparse.ArgumentParser(prog=prog, description=f"Train a VisionBox {task} model.")
     parser.add_argument("config", help="config file path")
     parser.add_argument(
         "--resume",
@@ -57,9 +63,9 @@ def train_parser(task: str) -> argparse.ArgumentParser:
     return parser
 
 
-def test_parser(task: str) -> argparse.ArgumentParser:
-    """The argument parser of ``tools/<task>/test.py``."""
-    parser = argparse.ArgumentParser(description=f"Test a VisionBox {task} model.")
+def test_parser(task: str, prog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``tools/<task>/test.py`` (``visionbox test`` with ``prog``)."""
+    parser = argparse.ArgumentParser(prog=prog, description=f"Test a VisionBox {task} model.")
     parser.add_argument("config", help="config file path")
     parser.add_argument("checkpoint", help="checkpoint file")
     parser.add_argument("--out", help="dump the raw predictions to this .pkl file")
@@ -73,10 +79,11 @@ def _export_local_rank(local_rank: int) -> None:
     os.environ.setdefault("LOCAL_RANK", str(local_rank))
 
 
-def train_main(task: str, argv: Sequence[str] | None = None) -> None:
+def train_main(task: str, argv: Sequence[str] | None = None, prog: str | None = None) -> None:
     """Parse ``argv`` and train with ``default_scope=task`` unless the config sets a scope."""
-    args = train_parser(task).parse_args(argv)
+    args = train_parser(task, prog).parse_args(argv)
     _export_local_rank(args.local_rank)
+    set_verbose(args.verbose or is_verbose())
     train(
         args.config,
         work_dir=args.work_dir,
@@ -89,11 +96,13 @@ def train_main(task: str, argv: Sequence[str] | None = None) -> None:
     )
 
 
-def test_main(task: str, argv: Sequence[str] | None = None) -> None:
-    """Parse ``argv`` and test with ``default_scope=task`` unless the config sets a scope."""
-    args = test_parser(task).parse_args(argv)
+def test_main(task: str, argv: Sequence[str] | None = None, prog: str | None = None) -> None:
+    """Parse ``argv``, test with ``default_scope=task`` unless the config sets a scope, and print
+    the metrics as a table."""
+    args = test_parser(task, prog).parse_args(argv)
     _export_local_rank(args.local_rank)
-    test(
+    set_verbose(args.verbose or is_verbose())
+    metrics = test(
         args.config,
         args.checkpoint,
         work_dir=args.work_dir,
@@ -103,6 +112,8 @@ def test_main(task: str, argv: Sequence[str] | None = None) -> None:
         launcher=args.launcher,
         default_scope=task,
     )
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(format_metrics(metrics, title=f"{task} test"))
 
 
 # Names that start with "test" are not pytest tests when imported into a test module.

@@ -8,6 +8,8 @@ Differences from :class:`mmengine.runner.Runner` (everything else is inherited):
   schedulers, message hub and loop position, so training N epochs equals training k, stopping
   and resuming for N - k. The state is rank 0's (checkpoints are written by rank 0); with
   ``randomness.diff_rank_seed=True`` the other ranks resume with rank 0's generators.
+* ``build_logger`` keeps the terminal quiet: the environment dump, the config and the hook table
+  go to the log file only (:mod:`.console`; ``--verbose`` shows them).
 * ``build_optim_wrapper`` checks the config's types and keywords first ("did you mean").
 * ``launcher='pytorch'`` on a machine without CUDA starts a ``gloo`` process group and wraps the
   model in DDP without ``device_ids`` (mmengine assumes a GPU per process).
@@ -32,6 +34,7 @@ from mmengine.runner import Runner
 
 from ..optim import check_optim_wrapper_cfg
 from ..registry import MODEL_WRAPPERS, RUNNERS
+from .console import quiet_console
 from .rng import capture_rng_state, restore_rng_state
 
 __all__ = ["VisionBoxRunner"]
@@ -69,6 +72,12 @@ class VisionBoxRunner(Runner):
             world_size=int(os.environ["WORLD_SIZE"]),
             **kwargs,
         )
+
+    def build_logger(self, log_level: int | str = "INFO", log_file: str | None = None, **kwargs):
+        """mmengine's logger, whose terminal output is quiet (see :mod:`.console`)."""
+        logger = super().build_logger(log_level=log_level, log_file=log_file, **kwargs)
+        quiet_console(logger)
+        return logger
 
     def wrap_model(self, model_wrapper_cfg: dict | None, model: torch.nn.Module) -> Any:
         if not self.distributed or is_model_wrapper(model) or get_device() != "cpu":

@@ -9,17 +9,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from mmengine.dataset import Compose
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from torch import nn
 
+from visionbox.core.apis import check_image, load_weights, ready_for_inference
 from visionbox.core.config import Config
 
 from ..registry import MODELS, TRANSFORMS
 from ..structures import DetDataSample
 
-__all__ = ["init_detector", "inference_detector", "build_test_pipeline"]
+__all__ = ["build_test_pipeline", "detect_batch", "inference_detector", "init_detector"]
 
 ImageType = str | np.ndarray
 
@@ -30,14 +30,28 @@ def init_detector(
     device: str = "cpu",
     cfg_options: dict | None = None,
     palette: str = "none",
+    *,
+    strict: bool = True,
+    fuse: bool = True,
 ) -> nn.Module:
     """Build the detector of ``config`` in eval mode, with ``checkpoint``'s weights if given.
 
     ``model.cfg`` keeps the config and ``model.dataset_meta`` the classes (from the checkpoint's
     ``meta.dataset_meta``, else the config's test dataset ``metainfo``).
 
+    Args:
+        config: Config file path or ``Config``.
+        checkpoint: Checkpoint path or URL; ``None`` keeps the initial weights.
+        device: Device of the model.
+        cfg_options: Overrides merged into the config.
+        palette: Kept for mmdet's signature; colours come from ``dataset_meta``.
+        strict: Refuse a checkpoint whose keys or shapes differ from the model's
+            (``False`` loads what fits and warns).
+        fuse: Fold BatchNorms for inference (``optimize_for_inference``).
+
     Raises:
         FileNotFoundError: naming a missing config or checkpoint file.
+        CheckpointReadError, CheckpointMismatchError: naming the checkpoint and what is wrong.
     """
     if isinstance(config, (str, os.PathLike)):
         if not os.path.isfile(config):
@@ -56,10 +70,7 @@ def init_detector(
     model = MODELS.build(model_cfg)
     meta = None
     if checkpoint is not None:
-        if "://" not in checkpoint and not os.path.isfile(checkpoint):
-            raise FileNotFoundError(f"Checkpoint file not found: {checkpoint}")
-        ckpt = load_checkpoint(model, checkpoint, map_location="cpu")
-        meta = ckpt.get("meta", {}).get("dataset_meta")
+        meta = load_weights(model, checkpoint, strict=strict).get("dataset_meta")
     if meta is None:
         dataset = config.get("test_dataloader", {}).get("dataset", {})
         meta = dict(dataset.get("metainfo") or {})
@@ -68,7 +79,7 @@ def init_detector(
             meta = dict(classes=tuple(f"class {i}" for i in range(num)))
     model.dataset_meta = dict(meta)
     model.cfg = config
-    return model.to(device).eval()
+    return ready_for_inference(model, device, fuse=fuse)
 
 
 def _num_classes(model: nn.Module) -> int:
@@ -88,32 +99,57 @@ def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
     return Compose([TRANSFORMS.build(t) for t in pipeline])
 
 
+def _pack(model: nn.Module, imgs: Sequence[ImageType], pipelines: dict[bool, Compose]) -> dict:
+    items = []
+    for i, img in enumerate(imgs):
+        from_array = isinstance(img, np.ndarray)
+        if from_array not in pipelines:
+            pipelines[from_array] = build_test_pipeline(model.cfg, from_array)
+        data = dict(img=img, img_id=i) if from_array else dict(img_path=img, img_id=i)
+        items.append(pipelines[from_array](data))
+    return pseudo_collate(items)
+
+
+def _check_inputs(imgs: Sequence[ImageType]) -> list[ImageType]:
+    checked: list[ImageType] = []
+    for i, img in enumerate(imgs):
+        if isinstance(img, (str, os.PathLike)):
+            if not os.path.isfile(img):
+                raise FileNotFoundError(f"Image file not found: {img}")
+            checked.append(os.fspath(img))
+        else:
+            checked.append(check_image(img, what=f"image {i}"))
+    return checked
+
+
 @torch.no_grad()
 def inference_detector(
     model: nn.Module, imgs: ImageType | Sequence[ImageType]
 ) -> DetDataSample | list[DetDataSample]:
-    """Detect objects in one image or a list (paths or BGR (H, W, 3) arrays).
+    """Detect objects in one image or a list, one image per forward pass.
+
+    Args:
+        model: A detector from :func:`init_detector` (it needs ``model.cfg``).
+        imgs: Image paths or BGR arrays, (H, W, 3) as OpenCV reads them; (H, W) grayscale is
+            expanded, an alpha channel dropped. A channels-first array or a tensor is refused
+            (:mod:`visionbox.core.apis.inputs`).
 
     Returns:
         A :class:`DetDataSample` with ``pred_instances`` in the original image's pixels, or a
         list of them for a list input.
     """
     single = not isinstance(imgs, (list, tuple))
-    imgs = [imgs] if single else list(imgs)
+    imgs = _check_inputs([imgs] if single else list(imgs))
     if not imgs:
         raise ValueError("inference_detector got no images")
-    cfg = model.cfg
     pipelines: dict[bool, Compose] = {}
     results = []
-    for i, img in enumerate(imgs):
-        from_array = isinstance(img, np.ndarray)
-        if not from_array and not os.path.isfile(img):
-            raise FileNotFoundError(f"Image file not found: {img}")
-        if from_array not in pipelines:
-            pipelines[from_array] = build_test_pipeline(cfg, from_array)
-        data = dict(img=img, img_id=i) if from_array else dict(img_path=img, img_id=i)
-        data = pipelines[from_array](data)
-        data["inputs"] = [data["inputs"]]
-        data["data_samples"] = [data["data_samples"]]
-        results.extend(model.test_step(data))
+    for img in imgs:
+        results.extend(model.test_step(_pack(model, [img], pipelines)))
     return results[0] if single else results
+
+
+@torch.no_grad()
+def detect_batch(model: nn.Module, imgs: Sequence[np.ndarray]) -> list[DetDataSample]:
+    """Detect objects in checked ``(H, W, 3)`` BGR arrays, all in one forward pass."""
+    return model.test_step(_pack(model, list(imgs), {}))

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from torch import nn
 
+from visionbox.core.apis import check_image, load_weights, ready_for_inference
 from visionbox.core.config import Config
 from visionbox.core.registry import MODELS as CORE_MODELS
 from visionbox.core.registry import TRANSFORMS as CORE_TRANSFORMS
@@ -72,6 +72,9 @@ def init_model(
     checkpoint: str | None = None,
     device: str = "cpu",
     cfg_options: dict | None = None,
+    *,
+    strict: bool = True,
+    fuse: bool = True,
 ) -> nn.Module:
     """Build the model of ``config`` in its own scope (pose, detection, ...), in eval mode.
 
@@ -79,8 +82,12 @@ def init_model(
     ``meta.dataset_meta``, else from the config's test dataset ``metainfo`` (COCO's keypoints
     for a pose config without one).
 
+    ``strict`` refuses a checkpoint whose keys or shapes differ from the model's (``False`` loads
+    what fits and warns); ``fuse`` folds BatchNorms for inference (``optimize_for_inference``).
+
     Raises:
         FileNotFoundError: naming a missing config or checkpoint file.
+        CheckpointReadError, CheckpointMismatchError: naming the checkpoint and what is wrong.
     """
     config = _load_config(config, cfg_options)
     scope = config.get("default_scope", "pose")
@@ -93,34 +100,35 @@ def init_model(
         model = registry.build(model_cfg)
     meta = None
     if checkpoint is not None:
-        if "://" not in checkpoint and not os.path.isfile(checkpoint):
-            raise FileNotFoundError(f"Checkpoint file not found: {checkpoint}")
-        ckpt = load_checkpoint(model, checkpoint, map_location="cpu")
-        meta = ckpt.get("meta", {}).get("dataset_meta")
+        meta = load_weights(model, checkpoint, strict=strict).get("dataset_meta")
     if not meta or (scope == "pose" and "flip_indices" not in meta):
         meta = _dataset_meta(config, scope)
     model.dataset_meta = dict(meta)
     model.cfg = config
-    return model.to(device).eval()
+    return ready_for_inference(model, device, fuse=fuse)
 
 
-def _pipeline(config: Config, drop: tuple[str, ...] = ("LoadAnnotations",)) -> Compose:
+def _pipeline(
+    config: Config, drop: tuple[str, ...] = ("LoadAnnotations",), from_array: bool = False
+) -> Compose:
+    """The config's test pipeline without ``drop``; an array input replaces the file loader."""
     scope = config.get("default_scope", "pose")
     steps = [
         t for t in copy.deepcopy(config.test_dataloader.dataset.pipeline) if t["type"] not in drop
     ]
+    if from_array and steps and steps[0]["type"] == "LoadImageFromFile":
+        steps[0] = dict(type="LoadImageFromNDArray")
     with CORE_TRANSFORMS.switch_scope_and_registry(scope) as registry:
         return Compose([registry.build(t) for t in steps])
 
 
 def _image_info(img: ImageType) -> dict:
-    if isinstance(img, str):
+    """Pipeline input of a path or an array checked by :func:`~visionbox.core.apis.check_image`."""
+    if isinstance(img, (str, os.PathLike)):
         if not os.path.isfile(img):
             raise FileNotFoundError(f"Image file not found: {img}")
-        return dict(img_path=img)
-    if isinstance(img, np.ndarray) and img.ndim == 3:
-        return dict(img=img, img_path=None)
-    raise TypeError(f"img must be a path or a BGR (H, W, 3) array, got {type(img).__name__}")
+        return dict(img_path=os.fspath(img))
+    return dict(img=check_image(img), img_path=None)
 
 
 @torch.no_grad()
@@ -136,12 +144,12 @@ def inference_topdown(
         One :class:`PoseDataSample` per box, ``pred_instances`` in the original image's pixels.
     """
     info = _image_info(img)
-    if isinstance(img, str):
+    if "img" in info:
+        shape = info["img"].shape[:2]
+    else:
         import cv2
 
-        shape = cv2.imread(img).shape[:2]
-    else:
-        shape = img.shape[:2]
+        shape = cv2.imread(info["img_path"]).shape[:2]
     if bboxes is None or len(bboxes) == 0:
         bboxes = np.array([[0, 0, shape[1], shape[0]]], np.float32)
     bboxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
@@ -149,7 +157,7 @@ def inference_topdown(
         bboxes = bbox_xywh2xyxy(bboxes)
     elif bbox_format != "xyxy":
         raise ValueError(f"bbox_format must be 'xyxy' or 'xywh'; got {bbox_format!r}.")
-    pipeline = _pipeline(model.cfg)
+    pipeline = _pipeline(model.cfg, from_array="img" in info)
     meta = {k: model.dataset_meta[k] for k in _META_KEYS if k in model.dataset_meta}
     items = []
     for bbox in bboxes:
@@ -163,22 +171,24 @@ def inference_topdown(
 @torch.no_grad()
 def inference_bottomup(model: nn.Module, img: ImageType) -> list[PoseDataSample]:
     """Every person's keypoints in ``img``: a one-element list with a :class:`PoseDataSample`."""
-    pipeline = _pipeline(model.cfg)
+    info = _image_info(img)
+    pipeline = _pipeline(model.cfg, from_array="img" in info)
     meta = {k: model.dataset_meta[k] for k in _META_KEYS if k in model.dataset_meta}
-    data = pipeline(dict(_image_info(img), **copy.deepcopy(meta)))
+    data = pipeline(dict(info, **copy.deepcopy(meta)))
     return model.test_step(pseudo_collate([data]))
 
 
 @torch.no_grad()
 def detect_bboxes(
-    detector: nn.Module, img: str, cat_id: int = 0, score_thr: float = 0.3
+    detector: nn.Module, img: ImageType, cat_id: int = 0, score_thr: float = 0.3
 ) -> np.ndarray:
-    """Run a detector built by :func:`init_model` from a detection config on an image file.
+    """Run a detector built by :func:`init_model` from a detection config on an image.
 
     Returns:
         (N, 5) x1y1x2y2 + score of the boxes of label ``cat_id`` scoring above ``score_thr``.
     """
-    data = _pipeline(detector.cfg)(dict(_image_info(img), img_id=0))
+    info = _image_info(img)
+    data = _pipeline(detector.cfg, from_array="img" in info)(dict(info, img_id=0))
     result = detector.test_step(pseudo_collate([data]))[0]
     pred = result.pred_instances
     boxes = (

@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 from torch import nn
+
+from visionbox.core.apis import check_image, load_weights, ready_for_inference
 
 from ..datasets.datasets import ShapesSegDataset
 from ..datasets.metainfo import ADE20K_METAINFO, CITYSCAPES_METAINFO, VOC_METAINFO
@@ -69,6 +70,9 @@ def init_model(
     checkpoint: str | None = None,
     device: str | torch.device = "cpu",
     cfg_options: dict | None = None,
+    *,
+    strict: bool = True,
+    fuse: bool = True,
 ) -> nn.Module:
     """Build a segmentor from ``config`` and load ``checkpoint`` for inference.
 
@@ -85,6 +89,9 @@ def init_model(
             the random initialisation.
         device: Device of the model.
         cfg_options: Overrides merged into the config.
+        strict: Refuse a checkpoint whose keys or shapes differ from the model's (``False``
+            loads what fits and warns).
+        fuse: Fold BatchNorms for inference (``optimize_for_inference``).
 
     Returns:
         The model in eval mode, with ``model.cfg`` set to the config it was built from.
@@ -103,8 +110,7 @@ def init_model(
         model = MODELS.build(model_cfg)
     meta: dict[str, Any] = {}
     if checkpoint is not None:
-        loaded = load_checkpoint(model, checkpoint, map_location="cpu", strict=True)
-        meta = loaded.get("meta", {}) if isinstance(loaded, dict) else {}
+        meta = load_weights(model, checkpoint, strict=strict)
     if meta.get("dataset_meta"):
         model.dataset_meta = dict(meta["dataset_meta"])
     elif "CLASSES" in meta:
@@ -118,9 +124,7 @@ def init_model(
             )
         model.dataset_meta = _fallback_metainfo(model.decode_head.num_classes)
     model.cfg = config
-    model.to(device)
-    model.eval()
-    return model
+    return ready_for_inference(model, device, fuse=fuse)
 
 
 def _test_pipeline(cfg: Config) -> list[dict]:
@@ -164,21 +168,23 @@ def _prepare(model: nn.Module, images: Sequence[ImageType]) -> dict[str, list]:
     cfg = getattr(model, "cfg", None)
     if not isinstance(cfg, (Config, ConfigDict)):
         raise AttributeError("The model has no cfg; build it with init_model(config, ...).")
+    checked: list[str | np.ndarray] = []
+    for index, image in enumerate(images):
+        if isinstance(image, (str, os.PathLike)):
+            path = os.fspath(image)
+            if "://" not in path and not Path(path).is_file():
+                raise FileNotFoundError(f"Image file not found: {path}")
+            checked.append(path)
+        else:
+            checked.append(check_image(image, what=f"image {index}"))
     with DefaultScope.overwrite_default_scope(cfg.get("default_scope") or "segmentation"):
         pipelines = _build_pipelines(cfg)
         data: dict[str, list] = dict(inputs=[], data_samples=[])
-        for image in images:
-            if isinstance(image, np.ndarray):
-                results = pipelines["array"](dict(img=image))
-            elif isinstance(image, (str, os.PathLike)):
-                path = os.fspath(image)
-                if "://" not in path and not Path(path).is_file():
-                    raise FileNotFoundError(f"Image file not found: {path}")
-                results = pipelines["file"](dict(img_path=path))
+        for image in checked:
+            if isinstance(image, str):
+                results = pipelines["file"](dict(img_path=image))
             else:
-                raise TypeError(
-                    f"An image must be a path or a numpy array, got {type(image).__name__}."
-                )
+                results = pipelines["array"](dict(img=image))
             data["inputs"].append(results["inputs"])
             data["data_samples"].append(results["data_samples"])
     return data
@@ -191,7 +197,9 @@ def inference_model(
 
     Args:
         model: A segmentor from :func:`init_model` (it needs ``model.cfg``).
-        img: Image path, (H, W, 3) BGR uint8 array (as OpenCV reads it), or a list of them.
+        img: Image path, (H, W, 3) BGR uint8 array (as OpenCV reads it), or a list of them;
+            (H, W) grayscale is expanded, an alpha channel dropped, a channels-first array or a
+            tensor refused (:mod:`visionbox.core.apis.inputs`).
 
     Returns:
         A ``SegDataSample`` (a list for a list input) with ``seg_logits`` (K, H, W) and

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from torch import nn
 
+from visionbox.core.apis import check_image, load_weights, ready_for_inference
 from visionbox.core.datasets import Compose
 from visionbox.core.engine import load_config
 
@@ -25,6 +25,9 @@ def init_track_model(
     checkpoint: str | None = None,
     device: str = "cpu",
     cfg_options: dict | None = None,
+    *,
+    strict: bool = True,
+    fuse: bool = True,
 ) -> nn.Module:
     """Build a tracking model from a config (path, ``Config`` or dict) and load a checkpoint.
 
@@ -34,6 +37,9 @@ def init_track_model(
             sub-models' own ``init_cfg`` weights (the detector's and ReID's checkpoints).
         device: Torch device.
         cfg_options: Overrides merged into the config.
+        strict: Refuse a checkpoint whose keys or shapes differ from the model's (``False``
+            loads what fits and warns).
+        fuse: Fold BatchNorms for inference (``optimize_for_inference``).
 
     Returns:
         The model in eval mode, with ``model.cfg`` set.
@@ -44,11 +50,11 @@ def init_track_model(
 
     model = MODELS.build(copy.deepcopy(cfg.model))
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location="cpu")
+        load_weights(model, checkpoint, strict=strict)
     else:
         model.init_weights()
     model.cfg = cfg
-    return model.to(device).eval()
+    return ready_for_inference(model, device, fuse=fuse)
 
 
 def _test_pipeline(cfg: Any, from_array: bool) -> Compose:
@@ -70,7 +76,8 @@ def inference_mot(
 
     Args:
         model: A model from :func:`init_track_model` (its ``cfg`` gives the test pipeline).
-        img: (H, W, 3) BGR image or an image path.
+        img: (H, W, 3) BGR image or an image path (arrays are checked by
+            :func:`visionbox.core.apis.check_image`).
         frame_id: 0-based frame index; 0 starts a new video (the tracker resets).
         video_len: Number of frames of the video, when known.
 
@@ -78,7 +85,9 @@ def inference_mot(
         The frame's ``TrackDataSample``; ``sample[0].pred_track_instances`` has ``bboxes``
         (M, 4) in image pixels, ``scores``, ``labels`` and ``instances_id``.
     """
-    from_array = isinstance(img, np.ndarray)
+    from_array = not isinstance(img, str)
+    if from_array:
+        img = check_image(img, what=f"frame {frame_id}")
     pipeline = _test_pipeline(model.cfg, from_array)
     data = dict(frame_id=int(frame_id), img_id=int(frame_id) + 1)
     if video_len is not None:

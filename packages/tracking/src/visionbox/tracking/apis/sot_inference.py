@@ -11,6 +11,7 @@ import torch
 from mmengine.dataset import pseudo_collate
 from torch import nn
 
+from visionbox.core.apis import check_image
 from visionbox.core.datasets import Compose
 
 __all__ = ["inference_sot"]
@@ -48,7 +49,9 @@ def inference_sot(
     box = [float(v) for v in init_bbox]
     if len(box) != 4 or box[2] <= box[0] or box[3] <= box[1]:
         raise ValueError(f"init_bbox must be x1, y1, x2, y2 with x2 > x1 and y2 > y1, got {box}")
-    from_array = isinstance(img, np.ndarray)
+    from_array = not isinstance(img, str)
+    if from_array:
+        img = check_image(img, what=f"frame {frame_id}")
     data = dict(
         frame_id=int(frame_id),
         img_id=int(frame_id) + 1,

@@ -1,0 +1,34 @@
+"""What every task's inference APIs share: input checks, the base Inferencer, model loading."""
+
+from .base import BaseInferencer, resolve_config, to_plain
+from .inputs import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    ImageInput,
+    InputError,
+    InputTypeError,
+    check_image,
+    collect_images,
+    collect_video,
+    iter_images,
+    read_image,
+)
+from .model import load_weights, ready_for_inference
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
+    "BaseInferencer",
+    "ImageInput",
+    "InputError",
+    "InputTypeError",
+    "check_image",
+    "collect_images",
+    "collect_video",
+    "iter_images",
+    "load_weights",
+    "read_image",
+    "ready_for_inference",
+    "resolve_config",
+    "to_plain",
+]
