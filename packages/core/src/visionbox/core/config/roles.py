@@ -176,6 +176,8 @@ def top_level_role(key: str, value: Any, is_model: Callable[[dict], bool] | None
     loosely."""
     if key in _TOP_LEVEL:
         return _TOP_LEVEL[key]
+    if key.endswith("norm_cfg"):  # mmseg's backbone_norm_cfg = dict(type='LN', requires_grad=True)
+        return _NORM
     if key.endswith("_dataloader"):
         return Role(context="dataloader")
     if key.endswith("pipeline"):

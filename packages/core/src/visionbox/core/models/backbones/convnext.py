@@ -180,7 +180,7 @@ class ConvNeXt(BaseBackbone):
         self.out_indices = indices
         self.frozen_stages = frozen_stages
         self.gap_before_final_norm = gap_before_final_norm
-        rates = torch.linspace(0, drop_path_rate, sum(self.depths)).tolist()
+        rates = torch.linspace(0, drop_path_rate, sum(self.depths), device="cpu").tolist()
         stem = nn.Sequential(
             nn.Conv2d(in_channels, self.channels[0], stem_patch_size, stride=stem_patch_size),
             _norm(norm_cfg, self.channels[0]),
