@@ -13,13 +13,22 @@ from . import (
     task_modules,
 )
 from .data_preprocessors import BatchSyncRandomResize, DetDataPreprocessor
-from .dense_heads import AnchorHead, FCOSHead, RetinaHead, RPNHead, YOLOXHead
+from .dense_heads import (
+    AnchorHead,
+    FCOSHead,
+    RetinaHead,
+    RPNHead,
+    RTMDetHead,
+    RTMDetSepBNHead,
+    YOLOXHead,
+)
 from .detectors import (
     FCOS,
     YOLOX,
     FasterRCNN,
     MaskRCNN,
     RetinaNet,
+    RTMDet,
     SingleStageDetector,
     TwoStageDetector,
 )
@@ -41,6 +50,7 @@ from .task_modules import (
     BboxOverlaps2D,
     DeltaXYWHBBoxCoder,
     DistancePointBBoxCoder,
+    DynamicSoftLabelAssigner,
     MaxIoUAssigner,
     MlvlPointGenerator,
     PseudoSampler,
@@ -54,6 +64,9 @@ __all__ = [
     "FCOSHead",
     "RetinaHead",
     "RetinaNet",
+    "RTMDet",
+    "RTMDetHead",
+    "RTMDetSepBNHead",
     "AnchorGenerator",
     "BatchSyncRandomResize",
     "BBoxHead",
@@ -63,6 +76,7 @@ __all__ = [
     "DetDataPreprocessor",
     "DistancePointBBoxCoder",
     "DoubleConvFCBBoxHead",
+    "DynamicSoftLabelAssigner",
     "DoubleHeadRoIHead",
     "ExpMomentumEMA",
     "FCNMaskHead",

@@ -14,6 +14,7 @@ from .dense_predict import dense_predict
 from .fcos_head import FCOSHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead, unpack_gt_instances
+from .rtmdet_head import RTMDetHead, RTMDetSepBNHead
 from .yolox_head import YOLOXHead
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "AnchorTargets",
     "FCOSHead",
     "RPNHead",
+    "RTMDetHead",
+    "RTMDetSepBNHead",
     "RetinaHead",
     "Scale",
     "YOLOXHead",

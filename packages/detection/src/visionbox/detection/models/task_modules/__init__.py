@@ -4,7 +4,13 @@ They are registered in ``TASK_UTILS`` and built from configs such as
 ``dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3)``.
 """
 
-from .assigners import AssignResult, BboxOverlaps2D, MaxIoUAssigner, SimOTAAssigner
+from .assigners import (
+    AssignResult,
+    BboxOverlaps2D,
+    DynamicSoftLabelAssigner,
+    MaxIoUAssigner,
+    SimOTAAssigner,
+)
 from .coders import DeltaXYWHBBoxCoder, DistancePointBBoxCoder
 from .prior_generators import AnchorGenerator, MlvlPointGenerator
 from .samplers import PseudoSampler, RandomSampler, SamplingResult
@@ -15,6 +21,7 @@ __all__ = [
     "BboxOverlaps2D",
     "DeltaXYWHBBoxCoder",
     "DistancePointBBoxCoder",
+    "DynamicSoftLabelAssigner",
     "MaxIoUAssigner",
     "MlvlPointGenerator",
     "PseudoSampler",
