@@ -10,9 +10,11 @@ import pytest
 from visionbox.tracking.models.task_modules import (
     KalmanFilter,
     bbox_cxcyah_to_xyxy,
+    bbox_overlap_pairs,
     bbox_overlaps,
     bbox_xyxy_to_cxcyah,
     linear_assignment,
+    sparse_linear_assignment,
 )
 
 
@@ -138,3 +140,69 @@ def test_linear_assignment_with_cost_limit_is_optimal(seed):
 def test_linear_assignment_empty():
     t2d, d2t = linear_assignment(np.zeros((0, 3)), 0.5)
     assert t2d.shape == (0,) and (d2t == -1).all()
+
+
+def test_coupled_covariance_takes_the_matrix_path_with_the_same_formulas():
+    """A covariance coupling coordinates (as after a camera-motion warp) is filtered with the
+    full matrices; a block one element-wise. Both equal the textbook formulas."""
+    kf = KalmanFilter()
+    mean, cov = kf.initiate(np.array([[100, 80, 0.5, 60], [300, 50, 1.0, 40.0]]))
+    assert kf._is_blockwise(cov)
+    coupled = cov.copy()
+    coupled[:, 0, 1] = coupled[:, 1, 0] = 0.3 * np.sqrt(cov[:, 0, 0] * cov[:, 1, 1])
+    assert not kf._is_blockwise(coupled)
+    f = kf._motion_mat
+    z = mean[:, :4] + np.array([2.0, -1, 0.01, 3])
+    for p0 in (cov, coupled):
+        x, p = kf.predict(mean, p0)
+        for t in range(2):
+            h = mean[t, 3]
+            std = np.array([h / 20, h / 20, 1e-2, h / 20, h / 160, h / 160, 1e-5, h / 160])
+            np.testing.assert_allclose(p[t], f @ p0[t] @ f.T + np.diag(std**2), rtol=1e-12)
+        x2, p2 = kf.update(x, p, z)
+        for t in range(2):
+            s = p[t, :4, :4] + np.diag(np.square([x[t, 3] / 20, x[t, 3] / 20, 0.1, x[t, 3] / 20]))
+            k = p[t, :, :4] @ np.linalg.inv(s)
+            np.testing.assert_allclose(x2[t], x[t] + k @ (z[t] - x[t, :4]), rtol=1e-12)
+            np.testing.assert_allclose(p2[t], p[t] - k @ s @ k.T, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dense_pairs", [0, 10**9])
+def test_overlap_pairs_are_the_nonzero_ious(dense_pairs, monkeypatch):
+    from visionbox.tracking.models.task_modules import boxes
+
+    monkeypatch.setattr(boxes, "DENSE_PAIRS", dense_pairs)
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 300, (120, 2))
+    b1 = np.concatenate([xy, xy + rng.uniform(0, 60, (120, 2))], 1)  # some empty boxes
+    b1[:5, 2:] = b1[:5, :2]
+    b2 = b1[rng.permutation(120)[:90]] + rng.normal(0, 5, (90, 4))
+    rows, cols, ious = bbox_overlap_pairs(b1, b2)
+    dense = bbox_overlaps(b1, b2)
+    expected = set(zip(*np.nonzero(dense > 0), strict=True))
+    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == expected and len(rows) > 90
+    np.testing.assert_allclose(ious, dense[rows, cols], rtol=1e-12)
+    assert bbox_overlap_pairs(b1[:0], b2)[0].shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sparse_assignment_saves_what_the_dense_hungarian_does(seed):
+    """Clusters of competing pairs plus lone pairs: the same optimum as scipy on the matrix."""
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(seed)
+    cost = np.full((60, 70), np.inf)
+    for _ in range(45):
+        r, c = rng.integers(0, 60), rng.integers(0, 70)
+        cost[r : r + rng.integers(1, 3), c : c + rng.integers(1, 4)] = rng.uniform(0, 1)
+    cost += rng.uniform(0, 0.01, cost.shape)
+    limit = 0.7
+    t2d, d2t = linear_assignment(cost, limit)
+    pairs = [(i, j) for i, j in enumerate(t2d) if j >= 0]
+    assert all(d2t[j] == i for i, j in pairs) and len(pairs) > 10
+    saving = np.where(np.isfinite(cost) & (cost <= limit), cost - limit, 0.0)
+    r, c = linear_sum_assignment(saving)
+    assert sum(limit - cost[i, j] for i, j in pairs) == pytest.approx(-saving[r, c].sum())
+    rows, cols = np.nonzero(np.isfinite(cost))
+    sparse = sparse_linear_assignment(rows, cols, cost[rows, cols], cost.shape, limit)
+    np.testing.assert_array_equal(sparse[0], t2d)

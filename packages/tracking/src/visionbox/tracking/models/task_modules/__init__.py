@@ -1,7 +1,7 @@
 """Tracking task utilities: Kalman filter, camera-motion compensation, assignment, interpolation."""
 
-from .assignment import linear_assignment
-from .boxes import bbox_cxcyah_to_xyxy, bbox_overlaps, bbox_xyxy_to_cxcyah
+from .assignment import linear_assignment, sparse_linear_assignment
+from .boxes import bbox_cxcyah_to_xyxy, bbox_overlap_pairs, bbox_overlaps, bbox_xyxy_to_cxcyah
 from .camera_motion_compensation import CameraMotionCompensation
 from .interpolation import InterpolateTracklets, interpolate_tracks
 from .kalman_filter import KalmanFilter
@@ -11,8 +11,10 @@ __all__ = [
     "InterpolateTracklets",
     "KalmanFilter",
     "bbox_cxcyah_to_xyxy",
+    "bbox_overlap_pairs",
     "bbox_overlaps",
     "bbox_xyxy_to_cxcyah",
     "interpolate_tracks",
     "linear_assignment",
+    "sparse_linear_assignment",
 ]

@@ -6,6 +6,12 @@ matched pairs. This is the semantics of ``lap.lapjv(cost, extend_cost=True, cost
 leaving a pair unmatched costs ``cost_limit``, so a pair above the limit is never taken, and a
 pair below it is never dropped to force another one. Entries that are NaN or infinite (gated
 out) are never matched.
+
+Only the feasible pairs matter, and in tracking they are few (a track overlaps one or two
+detections). ``sparse_linear_assignment`` takes just those pairs: a pair whose track and
+detection have no other feasible pair is matched directly (every optimum contains it), and the
+Hungarian solver runs on the rows and columns that are left. ``linear_assignment`` on a dense
+matrix goes through it too.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["linear_assignment"]
+__all__ = ["linear_assignment", "sparse_linear_assignment"]
 
 
 def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, np.ndarray]:
@@ -28,19 +34,55 @@ def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, 
         index of the matched track or -1.
     """
     cost = np.asarray(cost, dtype=np.float64)
-    num_tracks, num_dets = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost) & (cost <= cost_limit))
+    return sparse_linear_assignment(rows, cols, cost[rows, cols], cost.shape, cost_limit)
+
+
+def sparse_linear_assignment(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    costs: np.ndarray,
+    shape: tuple[int, int],
+    cost_limit: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`linear_assignment` of a (T, N) problem given by its candidate pairs.
+
+    Args:
+        rows: (P,) track index of each pair (each pair at most once).
+        cols: (P,) detection index of each pair.
+        costs: (P,) costs; pairs above ``cost_limit``, NaN or infinite are dropped.
+        shape: (T, N).
+        cost_limit: Largest cost of a matched pair.
+
+    Returns:
+        ``(track_to_det, det_to_track)`` as :func:`linear_assignment`.
+    """
+    num_tracks, num_dets = shape
     track_to_det = np.full(num_tracks, -1, dtype=np.int64)
     det_to_track = np.full(num_dets, -1, dtype=np.int64)
-    if cost.size == 0:
+    costs = np.asarray(costs, dtype=np.float64)
+    keep = np.isfinite(costs) & (costs <= cost_limit)
+    rows, cols, costs = rows[keep], cols[keep], costs[keep]
+    if len(rows) == 0:
         return track_to_det, det_to_track
-    feasible = np.isfinite(cost) & (cost <= cost_limit)
-    if not feasible.any():
+    alone = (np.bincount(rows, minlength=num_tracks)[rows] == 1) & (
+        np.bincount(cols, minlength=num_dets)[cols] == 1
+    )
+    track_to_det[rows[alone]] = cols[alone]
+    det_to_track[cols[alone]] = rows[alone]
+    if alone.all():
         return track_to_det, det_to_track
+    rows, cols, costs = rows[~alone], cols[~alone], costs[~alone]
+    track_ids, r = np.unique(rows, return_inverse=True)
+    det_ids, c = np.unique(cols, return_inverse=True)
     # A pair below the limit saves (limit - cost); anything else saves nothing (= unmatched).
-    saving_cost = np.where(feasible, cost - cost_limit, 0.0)
-    rows, cols = linear_sum_assignment(saving_cost)
-    keep = feasible[rows, cols]
-    rows, cols = rows[keep], cols[keep]
-    track_to_det[rows] = cols
-    det_to_track[cols] = rows
+    saving_cost = np.zeros((len(track_ids), len(det_ids)))
+    saving_cost[r, c] = costs - cost_limit
+    feasible = np.zeros(saving_cost.shape, bool)
+    feasible[r, c] = True
+    a, b = linear_sum_assignment(saving_cost)
+    matched = feasible[a, b]
+    a, b = track_ids[a[matched]], det_ids[b[matched]]
+    track_to_det[a] = b
+    det_to_track[b] = a
     return track_to_det, det_to_track

@@ -14,11 +14,11 @@ from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import MODELS
 
-from ..task_modules.assignment import linear_assignment
-from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_overlaps
+from ..task_modules.assignment import linear_assignment, sparse_linear_assignment
+from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_overlap_pairs, bbox_overlaps
 from .base_tracker import BaseTracker
 
-__all__ = ["ByteTracker", "iou_cost"]
+__all__ = ["ByteTracker", "iou_cost", "iou_cost_pairs", "match_by_iou"]
 
 
 def iou_cost(
@@ -34,6 +34,45 @@ def iou_cost(
     if det_scores is not None:
         ious = ious * det_scores[None, :]
     return np.where(track_labels[:, None] == det_labels[None, :], 1.0 - ious, np.inf)
+
+
+def iou_cost_pairs(
+    track_bboxes: np.ndarray,
+    track_labels: np.ndarray,
+    det_bboxes: np.ndarray,
+    det_labels: np.ndarray,
+    det_scores: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The finite entries of :func:`iou_cost` with IoU > 0: ``(rows, cols, costs)``, each (P,).
+
+    Pairs that do not overlap cost 1 (or are infeasible); a match threshold above IoU 0 never
+    takes them, so the trackers measure only the overlapping pairs.
+    """
+    rows, cols, ious = bbox_overlap_pairs(track_bboxes, det_bboxes)
+    same = track_labels[rows] == det_labels[cols]
+    rows, cols, ious = rows[same], cols[same], ious[same]
+    if det_scores is not None:
+        ious = ious * det_scores[cols]
+    return rows, cols, 1.0 - ious
+
+
+def match_by_iou(
+    track_bboxes: np.ndarray,
+    track_labels: np.ndarray,
+    det_bboxes: np.ndarray,
+    det_labels: np.ndarray,
+    det_scores: np.ndarray | None,
+    iou_thr: float,
+) -> np.ndarray:
+    """(N,) index of the track matched to each detection, or -1: the optimal assignment of
+    ``iou_cost`` with cost limit ``1 - iou_thr``, on the overlapping pairs only when
+    ``iou_thr > 0`` (then no other pair can be matched)."""
+    shape = (len(track_bboxes), len(det_bboxes))
+    if iou_thr > 0:
+        pairs = iou_cost_pairs(track_bboxes, track_labels, det_bboxes, det_labels, det_scores)
+        return sparse_linear_assignment(*pairs, shape, 1.0 - iou_thr)[1]
+    cost = iou_cost(track_bboxes, track_labels, det_bboxes, det_labels, det_scores)
+    return linear_assignment(cost, 1.0 - iou_thr)[1]
 
 
 @MODELS.register_module()
@@ -98,10 +137,14 @@ class ByteTracker(BaseTracker):
         if len(rows) == 0 or len(bboxes) == 0:
             return np.full(len(bboxes), -1, np.int64)
         track_bboxes = bbox_cxcyah_to_xyxy(self._state["mean"][rows, :4])
-        cost = iou_cost(
-            track_bboxes, self._items["labels"][rows], bboxes, labels, scores if weight else None
+        det_to_track = match_by_iou(
+            track_bboxes,
+            self._items["labels"][rows],
+            bboxes,
+            labels,
+            scores if weight else None,
+            iou_thr,
         )
-        _, det_to_track = linear_assignment(cost, 1.0 - iou_thr)
         return np.where(det_to_track >= 0, rows[np.maximum(det_to_track, 0)], -1)
 
     def track(

@@ -4,7 +4,12 @@ term in the cost), observation-centric recovery (OCR, a second match against the
 observations) and re-update (ORU, the Kalman state re-run along a virtual trajectory when a lost
 track is found again).
 
-Shapes: T live tracks, N detections of the frame, K = ``vel_delta_t`` + 1 kept observations.
+Shapes: T live tracks, N detections of the frame, K = ``vel_delta_t`` + 1 kept observations,
+P candidate (track, detection) pairs.
+
+The costs are computed for the candidate pairs only: those that overlap, when the thresholds
+make every other pair infeasible (``match_iou_thr`` above half ``vel_consist_weight``, the most
+the direction term can take off), every pair otherwise.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import MODELS
 
-from ..task_modules.assignment import linear_assignment
+from ..task_modules.assignment import sparse_linear_assignment
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_xyxy_to_cxcyah
 from .base_tracker import BaseTracker
-from .byte_tracker import iou_cost
+from .byte_tracker import iou_cost, iou_cost_pairs
 
 __all__ = ["OCSORTTracker"]
 
@@ -129,25 +134,46 @@ class OCSORTTracker(BaseTracker):
 
     # Association -----------------------------------------------------------------------------
 
-    def _ocm_cost(
-        self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
-    ) -> np.ndarray:
-        st = self._state
-        track_bboxes = bbox_cxcyah_to_xyxy(st["mean"][rows, :4])
-        cost = iou_cost(
+    def _pairs(
+        self,
+        track_bboxes: np.ndarray,
+        rows: np.ndarray,
+        bboxes: np.ndarray,
+        labels,
+        scores,
+        min_iou: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(P,) local track and detection indices and IoU costs of the candidate pairs: the
+        overlapping ones when a match needs an IoU above ``min_iou`` >= 0, else all."""
+        args = (
             track_bboxes,
             self._items["labels"][rows],
             bboxes,
             labels,
             scores if self.weight_iou_with_det_scores else None,
         )
+        if self.match_iou_thr > min_iou:
+            return iou_cost_pairs(*args)
+        dense = iou_cost(*args)
+        r, c = np.nonzero(np.isfinite(dense))
+        return r, c, dense[r, c]
+
+    def _ocm_cost(
+        self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """IoU cost plus the direction-consistency term, on the candidate pairs."""
+        st = self._state
+        track_bboxes = bbox_cxcyah_to_xyxy(st["mean"][rows, :4])
+        r, c, cost = self._pairs(
+            track_bboxes, rows, bboxes, labels, scores, self.vel_consist_weight / 2
+        )
         past = st["obs"][rows, -1]
         past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
-        to_det = _directions(past[:, None, :], bboxes[None, :, :])  # (T, N, 2)
-        cos = np.clip((to_det * st["velocity"][rows][:, None, :]).sum(-1), -1.0, 1.0)
+        to_det = _directions(past[r], bboxes[c])  # (P, 2)
+        cos = np.clip((to_det * st["velocity"][rows][r]).sum(-1), -1.0, 1.0)
         angle = (np.arccos(cos) - np.pi / 2) / np.pi  # [-0.5, 0.5]
-        angle = angle * st["has_velocity"][rows][:, None]
-        return cost + self.vel_consist_weight * angle
+        angle = angle * st["has_velocity"][rows][r]
+        return r, c, cost + self.vel_consist_weight * angle
 
     def _assign(
         self, rows: np.ndarray, cost_fn: Any, dets: np.ndarray, *arrays: np.ndarray
@@ -155,20 +181,17 @@ class OCSORTTracker(BaseTracker):
         """(len(dets),) memory row matched to each detection of ``dets``, or -1."""
         if len(rows) == 0 or len(dets) == 0:
             return np.full(len(dets), -1, np.int64)
-        cost = cost_fn(rows, *(a[dets] for a in arrays))
-        _, det_to_track = linear_assignment(cost, 1.0 - self.match_iou_thr)
+        pairs = cost_fn(rows, *(a[dets] for a in arrays))
+        _, det_to_track = sparse_linear_assignment(
+            *pairs, (len(rows), len(dets)), 1.0 - self.match_iou_thr
+        )
         return np.where(det_to_track >= 0, rows[np.maximum(det_to_track, 0)], -1)
 
     def _ocr_cost(
         self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
-    ) -> np.ndarray:
-        return iou_cost(
-            self._state["last_obs"][rows],
-            self._items["labels"][rows],
-            bboxes,
-            labels,
-            scores if self.weight_iou_with_det_scores else None,
-        )
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """IoU cost between the tracks' last observations and the detections."""
+        return self._pairs(self._state["last_obs"][rows], rows, bboxes, labels, scores, 0.0)
 
     def track(
         self,
