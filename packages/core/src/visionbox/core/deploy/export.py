@@ -76,9 +76,12 @@ def export(
         input_names: Names of the inputs (``input`` for one input).
 
     Raises:
-        UserError: An unknown format or an output folder that cannot be created.
+        UserError: An unknown format, an output folder that cannot be created, or a dynamic
+            batch for a wrapper whose ``onnx_dynamic_batch`` is False.
     """
     check_format(format)
+    if dynamic_batch and format == "onnx" and not getattr(model, "onnx_dynamic_batch", True):
+        raise UserError(f"{type(model).__name__} exports to ONNX with a fixed batch only")
     inputs = _as_tuple(example_inputs)
     path = os.fspath(path) if path is not None else "end2end" + _SUFFIX[format]
     folder = osp.dirname(osp.abspath(path))
