@@ -198,7 +198,7 @@ def test_benchmark_tool_reports_every_tracker(tmp_path):
     spec.loader.exec_module(tool)
     out = tmp_path / "bench.json"
     table = tool.main(["--frames", "8", "--dets", "3", "12", "--out", str(out)])
-    assert set(table) == set(tool.TRACKERS)
+    assert set(table) == {*tool.TRACKERS, tool.REFERENCE}
     assert all(table[t][n]["cpu_ms"] > 0 for t in table for n in ("3", "12"))
     assert json.loads(out.read_text()) == table
 
@@ -243,3 +243,31 @@ def test_reid_crops_are_renormalised_from_the_preprocessor_to_the_reid_input():
     other = TrackDataPreprocessor(mean=[1.0, 2.0, 3.0], std=[3.0, 3.0, 3.0], bgr_to_rgb=True)
     fed = (bgr.flip(1) - torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1)) / 3.0
     torch.testing.assert_close(renormalize(fed, other, reid_cfg), expected)
+
+
+def test_ocsort_re_update_of_many_tracks_equals_one_track_at_a_time():
+    """ORU runs every re-found track at once; each equals the per-track recursion: from the
+    saved state, predict and update on the straight line to the new box, then predict."""
+    from visionbox.tracking.models.task_modules import bbox_xyxy_to_cxcyah
+
+    tracker = build("OCSORTTracker")
+    boxes = [box(40 + 50 * i, 60 + 10 * i, 20 + 5 * i) for i in range(4)]
+    for t in range(3):
+        tracker.track(frame(t, [[c + 3 * t for c in b] for b in boxes], [0.9] * 4))
+    st, kf = tracker._state, tracker.motion
+    rows, gaps = np.array([0, 1, 3]), np.array([2, 5, 3])
+    new = np.array([boxes[i] for i in rows], float) + 12.0
+    expected = []
+    for row, gap, z_new in zip(rows, gaps, new, strict=True):
+        mean, cov = st["saved_mean"][row], st["saved_covariance"][row]
+        last = st["last_obs"][row]
+        for k in range(1, gap):
+            mean, cov = kf.predict(mean, cov)
+            mean, cov = kf.update(mean, cov, bbox_xyxy_to_cxcyah(last + k / gap * (z_new - last)))
+        expected.append(kf.predict(mean, cov))
+    untouched = st["mean"][2].copy()
+    tracker._re_update(rows, new, gaps)
+    for row, (mean, cov) in zip(rows, expected, strict=True):
+        np.testing.assert_allclose(st["mean"][row], mean, rtol=1e-12)
+        np.testing.assert_allclose(st["covariance"][row], cov, rtol=1e-12)
+    np.testing.assert_array_equal(st["mean"][2], untouched)

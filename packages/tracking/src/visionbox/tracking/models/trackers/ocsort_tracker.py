@@ -107,9 +107,9 @@ class OCSORTTracker(BaseTracker):
             if hasattr(self, "_last_frame_before")
             else None
         )
-        if gap is not None:
-            for i in np.nonzero(gap > 1)[0]:  # ORU: only for tracks found again after a gap
-                self._re_update(rows[i], new[i], int(gap[i]))
+        if gap is not None and (gap > 1).any():  # ORU: only for tracks found again after a gap
+            found = np.nonzero(gap > 1)[0]
+            self._re_update(rows[found], new[found], gap[found])
         # direction from the observation vel_delta_t frames ago (or the last one) to the new one
         past = st["obs"][rows, -1]
         past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
@@ -119,18 +119,19 @@ class OCSORTTracker(BaseTracker):
         st["last_obs"][rows] = new
         super().update_state(rows, values, frame_id)
 
-    def _re_update(self, row: int, new: np.ndarray, gap: int) -> None:
-        """ORU: from the state saved at the last observation, predict and update along the
-        straight line to the new observation for the ``gap - 1`` missed frames."""
+    def _re_update(self, rows: np.ndarray, new: np.ndarray, gaps: np.ndarray) -> None:
+        """ORU: from the state saved at each track's last observation, predict and update along
+        the straight line to its new observation (``new`` (R, 4)) for the ``gaps - 1`` missed
+        frames, all tracks at once (step k runs on the tracks with a gap above k)."""
         st = self._state
-        mean, cov = st["saved_mean"][row], st["saved_covariance"][row]
-        last = st["last_obs"][row]
-        steps = np.arange(1, gap)[:, None] / gap
-        virtual = bbox_xyxy_to_cxcyah(last + steps * (new - last))
-        for z in virtual:
-            mean, cov = self.motion.predict(mean, cov)
-            mean, cov = self.motion.update(mean, cov, z)
-        st["mean"][row], st["covariance"][row] = self.motion.predict(mean, cov)
+        mean, cov = st["saved_mean"][rows].copy(), st["saved_covariance"][rows].copy()
+        last = st["last_obs"][rows]
+        for k in range(1, int(gaps.max())):
+            on = gaps > k
+            m, c = self.motion.predict(mean[on], cov[on])
+            virtual = last[on] + (k / gaps[on])[:, None] * (new[on] - last[on])
+            mean[on], cov[on] = self.motion.update(m, c, bbox_xyxy_to_cxcyah(virtual))
+        st["mean"][rows], st["covariance"][rows] = self.motion.predict(mean, cov)
 
     # Association -----------------------------------------------------------------------------
 
