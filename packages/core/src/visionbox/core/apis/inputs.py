@@ -37,6 +37,7 @@ __all__ = [
     "InputError",
     "InputTypeError",
     "check_image",
+    "check_video_source",
     "collect_images",
     "collect_video",
     "iter_images",
@@ -177,12 +178,22 @@ def _flatten(inputs: Any) -> list[Any]:
     )
 
 
+def _check_image_file(path: str) -> None:
+    """Refuse an empty file or one whose header no image decoder knows (no full decode)."""
+    if os.path.getsize(path) == 0:
+        raise InputError(f"Image file is empty: {path}")
+    if not cv2.haveImageReader(path):
+        raise InputError(
+            f"Cannot read {path} as an image (supported: {', '.join(IMAGE_EXTENSIONS)})."
+        )
+
+
 def collect_images(inputs: Any) -> list[str | np.ndarray]:
     """Expand ``inputs`` into a flat list of image paths and checked arrays.
 
     Folders give their images in file-name order. Arrays are checked (:func:`check_image`) here;
-    files are checked to exist here and read later by :func:`iter_images`, so that a long list
-    does not sit in memory.
+    files are checked to exist and to hold a known image format here, and decoded later by
+    :func:`iter_images`, so that a long list does not sit in memory.
     """
     items: list[str | np.ndarray] = []
     for index, value in enumerate(_flatten(inputs)):
@@ -192,6 +203,7 @@ def collect_images(inputs: Any) -> list[str | np.ndarray]:
                     f"{value} is a video; predict on videos with a tracking model, or extract "
                     "its frames into a folder."
                 )
+            _check_image_file(value)
             items.append(value)
         else:
             items.append(check_image(value, what=f"image {index}"))
@@ -228,6 +240,35 @@ def _read_video(path: str) -> list[np.ndarray]:
     return frames
 
 
+def check_video_source(video: Any) -> None:
+    """Check a video file or frame folder without decoding it (see :func:`collect_video`)."""
+    if not isinstance(video, (str, os.PathLike)):
+        return
+    path = os.fspath(video)
+    if os.path.isdir(path):
+        _folder_images(path)
+        return
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Video not found: {path}")
+    if not path.lower().endswith(VIDEO_EXTENSIONS):
+        raise InputError(
+            f"{path} is not a supported video (supported: {', '.join(VIDEO_EXTENSIONS)}, or a "
+            "folder of frames)."
+        )
+    capture = cv2.VideoCapture(path)
+    opened = capture.isOpened()
+    capture.release()
+    if not opened:
+        raise InputError(f"Cannot open the video {path} (damaged, or no codec for it).")
+
+
+def _video_name(folder: str) -> str:
+    """A frame folder's name; MOTChallenge's ``<sequence>/img1`` is named by the sequence."""
+    folder = os.path.normpath(folder)
+    name = os.path.basename(folder)
+    return os.path.basename(os.path.dirname(folder)) or name if name == "img1" else name
+
+
 def collect_video(video: Any) -> tuple[list[np.ndarray], str]:
     """The frames of a video and a name for its outputs.
 
@@ -243,9 +284,8 @@ def collect_video(video: Any) -> tuple[list[np.ndarray], str]:
         path = os.fspath(video)
         if os.path.isdir(path):
             frames = [read_image(p) for p in _folder_images(path)]
-            return frames, os.path.basename(os.path.normpath(path))
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"Video not found: {path}")
+            return frames, _video_name(path)
+        check_video_source(path)
         return _read_video(path), os.path.splitext(os.path.basename(path))[0]
     if isinstance(video, np.ndarray) or _is_tensor(video):
         raise InputTypeError(

@@ -80,7 +80,13 @@ def _track(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(args.task, work_dir=args.work_dir, cfg_options=args.cfg_options)
+    run_demo(
+        args.task,
+        work_dir=args.work_dir,
+        cfg_options=args.cfg_options,
+        num_train=args.num_train,
+        num_val=args.num_val,
+    )
     return 0
 
 
@@ -147,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("demo", _demo, "train and test a small model on VisionBox Shapes")
     p.add_argument("task", choices=sorted(DEMOS))
     p.add_argument("--work-dir", default=None, help="default: work_dirs/demo_<task>")
+    p.add_argument("--num-train", type=int, default=None, help="Shapes training images")
+    p.add_argument("--num-val", type=int, default=None, help="Shapes validation images")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, help="config overrides")
 
     p = command("list-configs", _list_configs, "list the configs shipped with the packages")

@@ -21,6 +21,7 @@ from typing import Any
 
 from mmengine.config import DictAction
 
+from ..apis.inputs import check_video_source, collect_images
 from ..config import Config
 from .tasks import CommandError, config_path, find_task, inferencer_class
 
@@ -65,8 +66,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser, video: bool = False) 
     )
 
 
-def _inferencer(args: argparse.Namespace, task: str, cfg: Config) -> Any:
-    cls = inferencer_class(task, cfg)
+def _inferencer(args: argparse.Namespace, cls: Any, task: str) -> Any:
     kwargs: dict[str, Any] = dict(
         device=args.device,
         fuse=not args.no_fuse,
@@ -101,9 +101,16 @@ def run_predict(args: argparse.Namespace, video: bool = False) -> int:
         raise CommandError(f"visionbox track needs a tracking config; {path} is a {task} config.")
     if not osp.isfile(args.checkpoint) and "://" not in args.checkpoint:
         raise FileNotFoundError(f"Checkpoint file not found: {args.checkpoint}")
-    inferencer = _inferencer(args, task, cfg)
-    name = type(inferencer).__name__
+    cls = inferencer_class(task, cfg)
+    name = cls.__name__
     _check_sot(args, name)
+    # The inputs are checked before the model is built.
+    if task == "tracking":
+        for source in args.inputs:
+            check_video_source(source)
+    else:
+        collect_images(list(args.inputs))
+    inferencer = _inferencer(args, cls, task)
     common = dict(
         out_dir=args.out_dir,
         show=args.show,

@@ -1,11 +1,13 @@
 """What a training or test run shows on the terminal, and what only its log file keeps.
 
-Quiet by default (``set_verbose(True)`` / ``--verbose`` shows everything): the environment dump,
-the full config print, the hook table and mmengine's ``FileClient`` / ``HardDiskBackend``
-deprecation warnings go to the run's log file only. On a terminal, :class:`ProgressBarHook`
-draws one progress line with the ETA and the per-iteration log lines go to the file; elsewhere
-(a pipe, CI) the plain log lines stay. A test's metrics are printed once, as a table
-(:func:`format_metrics`), so mmengine's own line of them stays in the file.
+Quiet by default (``set_verbose(True)`` / ``--verbose`` shows everything): the terminal shows
+warnings and errors, the training progress, one line of validation metrics and where the
+checkpoints go; the environment dump, the full config print, the hook table and the metrics'
+intermediate tables go to the run's log file only, and mmengine's ``FileClient`` /
+``HardDiskBackend`` deprecation warnings nowhere on the terminal. On a terminal,
+:class:`ProgressBarHook` draws one progress line with the ETA and the per-iteration log lines go
+to the file; elsewhere (a pipe, CI) the plain log lines stay. A test's metrics are printed once,
+as a table (:func:`format_metrics`), by the command that ran it.
 
 :func:`quiet_console` installs the filter on a logger's terminal handlers (never on its file
 handler); :class:`~.runner.VisionBoxRunner` calls it on the logger it builds.
@@ -38,20 +40,14 @@ __all__ = [
 
 _state = {"verbose": False, "progress_bar": False}
 
-#: Messages that are for the log file only unless verbose (their first characters).
-_FILE_ONLY_PREFIXES = (
-    "\n" + "-" * 60 + "\nSystem environment:",
-    "Config:\n",
-    "Hooks will be executed in the following order",
-    "Distributed training is not used",
-    "Exp name:",
-)
 #: mmengine's deprecation warnings that no user can act on: never on the terminal.
 _DEPRECATIONS = ('"FileClient" will be deprecated', '"HardDiskBackend" is the alias')
 #: Per-iteration lines of mmengine's LoggerHook, replaced by the progress bar on a terminal.
 _ITERATION_LINES = ("Epoch(train)", "Iter(train)")
-#: mmengine's line of test metrics; the command prints them as a table instead.
-_TEST_LINES = ("Epoch(test)", "Iter(test)")
+#: The INFO lines a quiet terminal shows besides those (one line of validation metrics, where
+#: the checkpoints go); every other INFO record (environment, config, hooks, the metrics'
+#: intermediate tables) is for the log file.
+_TERMINAL_LINES = ("Epoch(val)", "Iter(val)", "Checkpoints will be saved to")
 
 
 def set_verbose(verbose: bool) -> None:
@@ -75,12 +71,9 @@ class ConsoleFilter(logging.Filter):
             return False
         if _state["verbose"] or record.levelno >= logging.WARNING:
             return True
-        if message.startswith(_FILE_ONLY_PREFIXES):
-            return False
-        body = message.split(" - ", 1)[-1]
-        if _state["progress_bar"] and body.startswith(_ITERATION_LINES):
-            return False
-        return not body.startswith(_TEST_LINES)
+        if message.startswith(_ITERATION_LINES):
+            return not _state["progress_bar"]
+        return message.startswith(_TERMINAL_LINES)
 
 
 def _is_terminal_handler(handler: logging.Handler) -> bool:
