@@ -6,6 +6,11 @@ medians are compared. "forward" runs in eval mode under ``torch.no_grad``; "forw
 in train mode (BatchNorm with batch statistics in both) and back-propagates the sum of the last
 stage. Both memory formats are measured: NCHW and ``channels_last`` (usually much faster on CPU).
 
+Then our inference fast path (``optimize_for_inference``: BatchNorm folded, channels-last) is set
+beside torchvision's trunk in NCHW, and its throughput in GFLOP/s (2 x the conv and linear
+multiply-accumulates per second) beside the machine's fp32 matmul GFLOP/s (4096 x 4096, the same
+threads): the target is >= 55% of the matmul figure.
+
     python tools/analysis/benchmark_backbone.py --threads 2 --repeats 7
 
 A ratio below 1.0 means VisionBox is faster.
@@ -22,6 +27,7 @@ import torch
 import torchvision
 from torch import nn
 
+from visionbox.core.models import optimize_for_inference
 from visionbox.core.registry import MODELS
 
 
@@ -89,6 +95,47 @@ def compare(
     return statistics.median(ours_times), statistics.median(their_times)
 
 
+def matmul_gflops(repeats: int, n: int = 4096) -> float:
+    """fp32 GFLOP/s of an n x n matmul (median of ``repeats``)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    times = [timed(lambda: a @ b) for _ in range(repeats)]
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def conv_macs(model: nn.Module, x: torch.Tensor) -> int:
+    """Multiply-accumulates of ``model``'s conv layers on ``x`` (one forward pass)."""
+    total = 0
+
+    def hook(module: nn.Conv2d, _inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        kh, kw = module.kernel_size
+        total += output.numel() * (module.in_channels // module.groups) * kh * kw
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        model(x)
+    for handle in handles:
+        handle.remove()
+    return total
+
+
+def fast_path(args: argparse.Namespace, ours: nn.Module, theirs: nn.Module) -> None:
+    """Our folded, channels-last trunk against torchvision's NCHW one, and its GFLOP/s."""
+    ours = optimize_for_inference(ours.to(memory_format=torch.contiguous_format))
+    theirs = theirs.to(memory_format=torch.contiguous_format)
+    x = torch.randn(args.batch, 3, args.size, args.size)
+    t_ours, t_theirs = compare(forward_fn(ours, x), forward_fn(theirs, x), args.repeats)
+    ratio = t_ours / t_theirs
+    print(f"{'fast path':<14}{'forward':<18}{t_ours:>12.3f}{t_theirs:>15.3f}{ratio:>8.2f}")
+    trunk = 2 * conv_macs(ours, x) / t_ours / 1e9
+    peak = matmul_gflops(args.repeats)
+    print(
+        f"ResNet-50 trunk, fast path: {trunk:.0f} GFLOP/s; fp32 matmul 4096^2: {peak:.0f} GFLOP/s; "
+        f"trunk / matmul = {trunk / peak:.0%}"
+    )
+
+
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -111,6 +158,7 @@ def main() -> None:
         for mode, make in (("forward", forward_fn), ("forward+backward", forward_backward_fn)):
             t_ours, t_theirs = compare(make(ours, x), make(theirs, x), args.repeats)
             print(f"{fmt:<14}{mode:<18}{t_ours:>12.3f}{t_theirs:>15.3f}{t_ours / t_theirs:>8.2f}")
+    fast_path(args, ours, theirs)
 
 
 if __name__ == "__main__":
