@@ -269,3 +269,68 @@ def test_cached_mixup_keeps_boxes_on_their_pixels(seed):
     assert np.abs(other - colour).max() <= 2
     with pytest.raises(ValueError, match="max_cached_images"):
         TRANSFORMS.build(dict(type="CachedMixUp", max_cached_images=1))
+
+
+# RTMDet-Ins ------------------------------------------------------------------------------------
+
+RTMDET_INS = "rtmdet/rtmdet-ins_{}_8xb32-300e_coco.py"
+
+
+def tiny_rtmdet_ins_cfg(num_classes: int = 3):
+    cfg = load_cfg(RTMDET_INS.format("tiny")).model
+    cfg.backbone.update(widen_factor=0.125, init_cfg=None)
+    cfg.neck.update(in_channels=[32, 64, 128], out_channels=16)
+    cfg.bbox_head.update(in_channels=16, feat_channels=16, num_classes=num_classes)
+    return cfg
+
+
+@pytest.mark.parametrize(("size", "count"), [("tiny", 5_638_187), ("s", 10_183_311)])
+def test_rtmdet_ins_has_mmdetection_parameter_counts(size, count):
+    model = MODELS.build(load_cfg(RTMDET_INS.format(size)).model)
+    assert _num_params(model) == count
+    head = model.bbox_head
+    assert head.reg_convs is head.cls_convs  # mmdetection's layout
+    assert head.kernel_convs[1][0].conv is not head.kernel_convs[0][0].conv
+    assert head.num_gen_params == 169  # (8 + 2) * 8 + 8 * 8 + 8 weights, 8 + 8 + 1 biases
+
+
+def test_rtmdet_ins_losses_on_empty_and_non_empty_ground_truth():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_rtmdet_ins_cfg())
+    model.init_weights()
+    model.train()
+    empty = make_samples(
+        boxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long), masks=True
+    )
+    losses = model(**_batch(model, empty), mode="loss")
+    assert losses["loss_cls"] > 0 and losses["loss_bbox"] == 0 and losses["loss_mask"] == 0
+    losses = model(**_batch(model, make_samples(masks=True)), mode="loss")
+    assert losses["loss_cls"] > 0 and losses["loss_bbox"] > 0 and losses["loss_mask"] > 0
+    sum(losses.values()).backward()
+    assert_all_params_have_grad(model)
+
+
+def test_rtmdet_ins_dynamic_masks_and_prediction():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_rtmdet_ins_cfg()).eval()
+    head = model.bbox_head
+    # the dynamic network equals the same 1x1 convs run instance by instance
+    mask_feat = torch.randn(8, 6, 5)
+    kernels = torch.randn(3, head.num_gen_params)
+    priors = torch.tensor([[8.0, 16, 8, 8], [24, 8, 16, 16], [0, 0, 32, 32]])
+    out = head.mask_logits(mask_feat, kernels, priors)
+    ys, xs = torch.meshgrid(torch.arange(6.0) * 8, torch.arange(5.0) * 8, indexing="ij")
+    for n in range(3):
+        rel = torch.stack([priors[n, 0] - xs, priors[n, 1] - ys]) / (priors[n, 2] * 8)
+        x = torch.cat([rel, mask_feat])[None]
+        w = torch.split(kernels[n], head.weight_nums + head.bias_nums)
+        x = F.relu(F.conv2d(x, w[0].reshape(8, 10, 1, 1), w[3]))
+        x = F.relu(F.conv2d(x, w[1].reshape(8, 8, 1, 1), w[4]))
+        x = F.conv2d(x, w[2].reshape(1, 8, 1, 1), w[5])
+        torch.testing.assert_close(out[n], x[0, 0], rtol=1e-5, atol=1e-5)
+    batch = _batch(model, make_samples(), size=64)
+    model.bbox_head.test_cfg.score_thr = 0.0
+    with torch.no_grad():
+        pred = model(**batch, mode="predict")[0].pred_instances
+    assert pred.masks.dtype == torch.bool and pred.masks.shape[1:] == (64, 64)
+    assert len(pred.masks) == len(pred.bboxes) == len(pred.scores) > 0

@@ -19,6 +19,7 @@ from .dense_heads import (
     RetinaHead,
     RPNHead,
     RTMDetHead,
+    RTMDetInsSepBNHead,
     RTMDetSepBNHead,
     YOLOXHead,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "RetinaNet",
     "RTMDet",
     "RTMDetHead",
+    "RTMDetInsSepBNHead",
     "RTMDetSepBNHead",
     "AnchorGenerator",
     "BatchSyncRandomResize",

@@ -15,6 +15,7 @@ from .fcos_head import FCOSHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead, unpack_gt_instances
 from .rtmdet_head import RTMDetHead, RTMDetSepBNHead
+from .rtmdet_ins_head import MaskFeatModule, RTMDetInsSepBNHead
 from .yolox_head import YOLOXHead
 
 __all__ = [
@@ -22,8 +23,10 @@ __all__ = [
     "AnchorHead",
     "AnchorTargets",
     "FCOSHead",
+    "MaskFeatModule",
     "RPNHead",
     "RTMDetHead",
+    "RTMDetInsSepBNHead",
     "RTMDetSepBNHead",
     "RetinaHead",
     "Scale",
