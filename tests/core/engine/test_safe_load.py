@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import pickle
+import pickletools
+import zipfile
 
 import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
-from visionbox.core.engine import safe_load
+from visionbox.core import checkpoint_globals
+from visionbox.core.engine import read_checkpoint, safe_load
+from visionbox.core.engine.loading import CheckpointReadError
 from visionbox.core.engine.safe_load import (
     SAFE_GLOBAL_NAMES,
     UnsafeCheckpointError,
@@ -137,7 +143,7 @@ def test_numpy_1_names_load_through_torch(tmp_path):
 
 
 def test_add_safe_globals_allows_a_trusted_class(tmp_path, monkeypatch, mechanism):
-    monkeypatch.setattr(safe_load, "_EXTRA", {})
+    monkeypatch.setattr(checkpoint_globals, "_EXTRA", {})
     path = _save(dict(obj=NotAllowed(5)), tmp_path / "trusted.pth")
     with pytest.raises(UnsafeCheckpointError):
         safe_torch_load(path)
@@ -145,36 +151,44 @@ def test_add_safe_globals_allows_a_trusted_class(tmp_path, monkeypatch, mechanis
     assert safe_torch_load(path)["obj"].value == 5
 
 
-def test_mmengine_loading_goes_through_the_allow_list(tmp_path):
-    """_load_checkpoint (used by Runner.load_checkpoint, resume and Pretrained init) is routed."""
-    good = _save(dict(state_dict=dict(w=torch.ones(1))), tmp_path / "good.pth")
+def test_mmengine_loading_is_left_to_mmengine_and_reads_the_allow_list(tmp_path):
+    """mmengine's own local loader stays registered; torch's safe globals carry the list."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+
+    good = _save(_meta_like_checkpoint(), tmp_path / "good.pth")
     bad = _save(dict(obj=NotAllowed()), tmp_path / "bad.pth")
-    assert CheckpointLoader._get_checkpoint_loader(good) is safe_load_loader()
-    assert torch.equal(_load_checkpoint(good)["state_dict"]["w"], torch.ones(1))
-    with pytest.raises(UnsafeCheckpointError, match="NotAllowed"):
+    assert CheckpointLoader._get_checkpoint_loader(good) is mmengine_checkpoint.load_from_local
+    loaded = _load_checkpoint(good)
+    assert isinstance(loaded["message_hub"]["log_scalars"]["train/loss"], HistoryBuffer)
+    with pytest.raises(pickle.UnpicklingError, match="NotAllowed"):
         _load_checkpoint(bad)
-    with pytest.raises(FileNotFoundError, match="missing.pth"):
-        _load_checkpoint(str(tmp_path / "missing.pth"))
 
 
-def safe_load_loader():
-    from visionbox.core.engine.checkpoint import load_from_local
-
-    return load_from_local
+def _globals_beyond_torch(path) -> set[str]:
+    """The globals a torch.save zip file names, less PyTorch's own weights-only set."""
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    found = set()
+    for opcode, arg, _ in pickletools.genops(data):
+        if opcode.name == "GLOBAL":
+            module, name = arg.split(" ", 1)
+            module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+            found.add(f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{name}")
+    return found - set(safe_load._torch_default_globals())
 
 
 def test_allow_list_is_exactly_what_mmengine_checkpoints_need(tmp_path, make_toy_config):
     """Train the toy model one epoch and compare the checkpoint's globals with the list."""
     from visionbox.core.engine import build_runner
 
-    get_unsafe = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)
-    if get_unsafe is None:
-        pytest.skip("torch.serialization.get_unsafe_globals_in_checkpoint needs torch >= 2.6")
     build_runner(make_toy_config(tmp_path, max_epochs=1)).train()
-    found = set(get_unsafe(str(tmp_path / "epoch_1.pth")))
+    found = _globals_beyond_torch(tmp_path / "epoch_1.pth")
     other_numpy = "numpy.core." if np.__version__ >= "2" else "numpy._core."
-    expected = {n for n in SAFE_GLOBAL_NAMES if not n.startswith(other_numpy)}
-    assert found == expected
+    # ConfigDict is for OpenMMLab model-zoo checkpoints, whose meta holds configs.
+    zoo_only = {"mmengine.config.config.ConfigDict"}
+    expected = {n for n in SAFE_GLOBAL_NAMES if not n.startswith(other_numpy)} - zoo_only
+    assert found - set(checkpoint_globals.safe_globals()) == set()
+    assert {n for n in found if not n.startswith("numpy.dtypes.")} == expected
 
 
 def test_http_checkpoints_are_read_from_the_hub_cache_and_loaded_safely(tmp_path, monkeypatch):
@@ -191,14 +205,15 @@ def test_http_checkpoints_are_read_from_the_hub_cache_and_loaded_safely(tmp_path
     monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
     torch.save(dict(state_dict=dict(w=torch.arange(3))), cached)
-    assert torch.equal(CheckpointLoader.load_checkpoint(url)["state_dict"]["w"], torch.arange(3))
+    assert torch.equal(read_checkpoint(url)["state_dict"]["w"], torch.arange(3))
     torch.save(dict(obj=NotAllowed()), cached)
     with pytest.raises(UnsafeCheckpointError, match="NotAllowed"):
-        CheckpointLoader.load_checkpoint(url)
+        read_checkpoint(url)
 
 
 def test_pretrained_init_cfg_uses_the_allow_list(tmp_path):
-    """init_cfg=dict(type='Pretrained', checkpoint=<local path>) loads through the same loader."""
+    """init_cfg=dict(type='Pretrained', checkpoint=<local path>) in a VisionBox scope loads
+    through VisionBox's loader."""
     from mmengine.model import BaseModule
 
     class Net(BaseModule):
@@ -209,9 +224,42 @@ def test_pretrained_init_cfg_uses_the_allow_list(tmp_path):
     good = tmp_path / "good.pth"
     torch.save(dict(state_dict={"fc.weight": torch.eye(2), "fc.bias": torch.ones(2)}), good)
     net = Net(str(good))
-    net.init_weights()
+    with DefaultScope.overwrite_default_scope("core"):
+        net.init_weights()
     assert torch.equal(net.fc.weight, torch.eye(2)) and torch.equal(net.fc.bias, torch.ones(2))
     bad = tmp_path / "bad.pth"
     torch.save(dict(state_dict={"fc.weight": torch.eye(2)}, meta=dict(x=NotAllowed())), bad)
-    with pytest.raises(UnsafeCheckpointError, match="NotAllowed"):
+    with (
+        DefaultScope.overwrite_default_scope("core"),
+        pytest.raises(UnsafeCheckpointError, match="NotAllowed"),
+    ):
         Net(str(bad)).init_weights()
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(good.read_bytes()[:100])
+    with (
+        DefaultScope.overwrite_default_scope("core"),
+        pytest.raises(CheckpointReadError, match="cut.pth"),
+    ):
+        Net(str(cut)).init_weights()
+
+
+def test_pretrained_prefix_loads_a_sub_module(tmp_path):
+    from mmengine.model import BaseModule
+
+    class Net(BaseModule):
+        def __init__(self, init_cfg: dict) -> None:
+            super().__init__(init_cfg=init_cfg)
+            self.fc = torch.nn.Linear(2, 2)
+
+    path = tmp_path / "detector.pth"
+    weights = {"backbone.fc.weight": torch.eye(2), "backbone.fc.bias": torch.ones(2)}
+    torch.save(dict(state_dict={**weights, "head.w": torch.zeros(1)}), path)
+    net = Net(dict(type="Pretrained", checkpoint=str(path), prefix="backbone"))
+    with DefaultScope.overwrite_default_scope("core"):
+        net.init_weights()
+    assert torch.equal(net.fc.weight, torch.eye(2)) and torch.equal(net.fc.bias, torch.ones(2))
+    with (
+        DefaultScope.overwrite_default_scope("core"),
+        pytest.raises(KeyError, match="no weights under 'neck.'"),
+    ):
+        Net(dict(type="Pretrained", checkpoint=str(path), prefix="neck.")).init_weights()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
+from mmengine.registry import DefaultScope
 
 from visionbox.core.models import HRNet, ResNet
 from visionbox.core.registry import MODELS
@@ -50,7 +51,8 @@ def test_torchvision_weights_through_torchvision_scheme(tmp_path, monkeypatch, a
             init_cfg=dict(type="Pretrained", checkpoint=f"torchvision://{arch}"),
         )
     )
-    ours.init_weights()
+    with DefaultScope.overwrite_default_scope("core"):  # VisionBox's Pretrained: cache only
+        ours.init_weights()
     ours.eval()
     x = tiny_images(1, 3, 64)
     with torch.no_grad():
@@ -68,7 +70,7 @@ def test_torchvision_weights_through_torchvision_scheme(tmp_path, monkeypatch, a
 def test_missing_torchvision_weights_name_the_expected_path(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     model = ResNet(depth=18, init_cfg=dict(type="Pretrained", checkpoint="torchvision://resnet18"))
-    with pytest.raises(FileNotFoundError) as err:
+    with DefaultScope.overwrite_default_scope("core"), pytest.raises(FileNotFoundError) as err:
         model.init_weights()
     expected = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
     assert str(expected) in str(err.value)

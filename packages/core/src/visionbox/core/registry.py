@@ -8,17 +8,23 @@ installed package's component with its scope: ``type='segmentation.PSPHead'``.
 The aliases that users of older OpenMMLab toolboxes write (``BACKBONES``, ``NECKS``, ``HEADS``,
 ``LOSSES``, ``OPTIMIZER_BUILDERS``) are the same objects as ``MODELS`` and
 ``OPTIM_WRAPPER_CONSTRUCTORS``.
+
+mmengine's root registries are left as mmengine defines them. When mmengine's ``Runner`` builds
+through them with a VisionBox default scope, their own scope switch finds the VisionBox registry
+in the tree (the scope's package is imported when the config is loaded); other libraries' scopes
+behave as if VisionBox were not installed.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Generator
 from contextlib import contextmanager
-from functools import partial
 from importlib import import_module
 from typing import Any
 
+from mmengine.logging import MMLogger
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -50,6 +56,7 @@ from .utils.errors import UserError
 __all__ = [
     "VISIONBOX_SCOPES",
     "VisionBoxRegistry",
+    "ScopeImportFilter",
     "ScopeNotInstalledError",
     "import_scope",
     "child_registry",
@@ -123,6 +130,9 @@ class VisionBoxRegistry(Registry):
       registry does not know a type that this registry does, the type is built in this
       registry's scope (with its parts), as if the dict said ``_scope_``. So a detection
       assigner built by a tracking head still finds its ``BboxOverlaps2D``.
+    * Another library's default scope (``'mmdet'`` while mmdetection runs in the same process)
+      does not redirect a build: a VisionBox registry builds VisionBox's classes unless a dict
+      names the other scope itself (``_scope_='mmdet'``, ``type='mmdet.ByteTracker'``).
     """
 
     def import_from_location(self) -> None:
@@ -177,7 +187,14 @@ class VisionBoxRegistry(Registry):
 def _switch_scope_and_registry(
     registry: Registry, scope: str | None
 ) -> Generator[Registry, None, None]:
-    """mmengine's ``switch_scope_and_registry`` that finds VisionBox scopes under ``visionbox.``."""
+    """mmengine's ``switch_scope_and_registry`` for VisionBox registries.
+
+    A VisionBox scope (given, or the current default scope) selects that VisionBox package's
+    registry, imported from ``visionbox.<scope>``. Another library's scope that is only the
+    current default (``'mmdet'`` set by mmdetection in the same process) is ignored: the registry
+    builds its own classes. A foreign scope asked for explicitly (``_scope_='mmdet'``) switches
+    as mmengine would.
+    """
     with DefaultScope.overwrite_default_scope(scope):
         current = DefaultScope.get_current_instance()
         name = None if current is None else current.scope_name
@@ -185,25 +202,46 @@ def _switch_scope_and_registry(
             yield registry
         elif name in VISIONBOX_SCOPES:
             import_scope(name)
+            _filter_scope_import_warnings()
             found = registry._get_root_registry()._search_child(name)
             yield registry if found is None else found
+        elif scope is None:
+            yield registry
         else:
             with Registry.switch_scope_and_registry(registry, scope) as other:
                 yield other
 
 
-def _teach_root(root: Registry) -> None:
-    """Let an mmengine root registry switch to VisionBox scopes as well.
+class ScopeImportFilter(logging.Filter):
+    """Drop mmengine's "Failed to import `<scope>.registry`" warning for VisionBox scopes.
 
-    mmengine's ``Runner`` builds through the root registries, whose scope switch imports
-    ``<scope>.registry``; for ``default_scope='detection'`` that module is
-    ``visionbox.detection.registry``. Other scopes keep mmengine's behaviour.
+    mmengine's root registries switch to the default scope by importing ``<scope>.registry``
+    and then finding the scope's registry in their tree. VisionBox's registries live in
+    ``visionbox.<scope>.registry``, so the import fails although the registry is found; the
+    warning is false for them. Records about other scopes pass. :class:`VisionBoxRunner`
+    attaches this filter to its own logger, a switch into a VisionBox scope to mmengine's
+    current logger.
     """
-    root.switch_scope_and_registry = partial(_switch_scope_and_registry, root)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING or not str(record.msg).startswith("Failed to import"):
+            return True
+        current = DefaultScope.get_current_instance()
+        name = None if current is None else current.scope_name
+        return name not in VISIONBOX_SCOPES
+
+
+_SCOPE_IMPORT_FILTER = ScopeImportFilter()
+
+
+def _filter_scope_import_warnings() -> None:
+    """Attach :class:`ScopeImportFilter` to mmengine's current logger (once per logger)."""
+    logger = MMLogger.get_current_instance()
+    if _SCOPE_IMPORT_FILTER not in logger.filters:
+        logger.addFilter(_SCOPE_IMPORT_FILTER)
 
 
 def _child(parent: Registry, locations: list[str]) -> VisionBoxRegistry:
-    _teach_root(parent)
     return VisionBoxRegistry(parent.name, parent=parent, scope="core", locations=locations)
 
 

@@ -1,9 +1,9 @@
 """The VisionBox engine: configs to mmengine runners, safe checkpoints, resume, tools' commands.
 
 Importing this package (which core's ``RUNNERS``/``HOOKS`` registries do through ``locations``)
-registers :class:`VisionBoxRunner`, the atomic :class:`CheckpointHook` and VisionBox's checkpoint
-loaders with mmengine, so that every checkpoint mmengine loads goes through the allow-list of
-:mod:`.safe_load`.
+registers :class:`VisionBoxRunner` and the atomic :class:`CheckpointHook` in core's registries.
+Every checkpoint VisionBox reads goes through :func:`read_checkpoint` (the allow-list of
+:mod:`.safe_load`); nothing is registered with mmengine's ``CheckpointLoader``.
 """
 
 from .builder import (
@@ -18,18 +18,17 @@ from .checkpoint import (
     atomic_write,
     load_from_http,
     load_from_local,
-    register_checkpoint_schemes,
     torch_hub_checkpoint_path,
 )
 from .cli import test_main, test_parser, train_main, train_parser
 from .hooks import CheckpointHook
-from .pipeline_switch_hook import PipelineSwitchHook
 from .loading import (
     CheckpointMismatchError,
     CheckpointReadError,
     load_model_weights,
     read_checkpoint,
 )
+from .pipeline_switch_hook import PipelineSwitchHook
 from .rng import capture_rng_state, restore_rng_state
 from .runner import VisionBoxRunner
 from .safe_load import (
@@ -41,8 +40,6 @@ from .safe_load import (
     safe_torch_load,
     uses_torch_weights_only,
 )
-
-register_checkpoint_schemes()
 
 __all__ = [
     "SAFE_GLOBAL_NAMES",
@@ -63,7 +60,6 @@ __all__ = [
     "prepare_test_config",
     "prepare_train_config",
     "read_checkpoint",
-    "register_checkpoint_schemes",
     "restore_rng_state",
     "restricted_pickle_module",
     "safe_globals",

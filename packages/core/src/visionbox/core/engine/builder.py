@@ -6,6 +6,12 @@ work dir, or a path), ``amp`` (``AmpOptimWrapper`` with dynamic loss scale), ``a
 ``cfg_options`` (``--cfg-options`` overrides), ``launcher`` and ``default_scope`` (the task's scope,
 used when the config sets none). The config is validated (``cfg.validate()``) after every override,
 before anything is built.
+
+A checkpoint given to ``test`` or to ``resume`` is read and compared with the model built alone
+from the config (:func:`check_checkpoint`) before the runner, the datasets and the data loaders
+exist: a missing, truncated or non-checkpoint file is named, and a checkpoint of another model is
+refused with its missing, unexpected and wrongly shaped keys (``allow_partial=True`` /
+``--allow-partial`` loads what matches instead).
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
 from ..config import Config
-from ..registry import HOOKS, RUNNERS, VISIONBOX_SCOPES, import_scope
+from ..registry import HOOKS, MODELS, RUNNERS, VISIONBOX_SCOPES, import_scope
 from ..utils import accepted_params, check_type_name
 from .checkpoint import atomic_write
 from .console import is_verbose, stdout_to_log
+from .loading import check_fits, extract_state_dict, read_checkpoint
 
 __all__ = [
     "Launcher",
@@ -36,6 +43,7 @@ __all__ = [
     "prepare_train_config",
     "prepare_test_config",
     "build_runner",
+    "check_checkpoint",
     "train",
     "test",
 ]
@@ -151,6 +159,8 @@ def prepare_train_config(
     if auto_scale_lr:
         _enable_auto_scale_lr(cfg)
     _validate(cfg)
+    if isinstance(resume, str) and resume != "auto":
+        check_checkpoint(cfg, resume)
     return cfg
 
 
@@ -219,6 +229,37 @@ def prepare_test_config(
     return cfg
 
 
+def _build_model_alone(cfg: Config) -> torch.nn.Module:
+    """``cfg.model`` built alone, on the meta device when it can be (no memory, no init)."""
+    with MODELS.switch_scope_and_registry(cfg.default_scope) as registry:
+        try:
+            with torch.device("meta"):
+                model = registry.build(copy.deepcopy(cfg.model))
+        except (RuntimeError, NotImplementedError):
+            # A constructor that computes with tensor values cannot run on the meta device.
+            model = registry.build(copy.deepcopy(cfg.model))
+    return model
+
+
+def check_checkpoint(cfg: Config, checkpoint: str, *, allow_partial: bool = False) -> dict:
+    """Read ``checkpoint`` and compare its weights with ``cfg.model``; return the checkpoint.
+
+    Raises:
+        FileNotFoundError, CheckpointReadError, UnsafeCheckpointError: the file (named) is
+            missing, not a whole checkpoint or needs a global outside the allow-list.
+        CheckpointMismatchError: the keys or shapes differ from the model's, unless
+            ``allow_partial`` (then the differences are logged).
+    """
+    loaded = read_checkpoint(checkpoint)
+    state = extract_state_dict(loaded, f"Checkpoint {checkpoint!r}")
+    model = _build_model_alone(cfg)
+    name = type(model).__name__
+    check_fits(
+        model.state_dict(), state, repr(checkpoint), model_name=name, strict=not allow_partial
+    )
+    return loaded
+
+
 def _runner_from_config(cfg: Config) -> Runner:
     runner_type = cfg.get("runner_type", _DEFAULT_RUNNER)
     if not isinstance(runner_type, str):
@@ -285,8 +326,13 @@ def test(
     cfg_options: dict | None = None,
     launcher: Launcher = "none",
     default_scope: str | None = None,
+    allow_partial: bool = False,
 ) -> dict[str, Any]:
     """Test ``checkpoint`` on the test set; write the metrics to ``<work_dir>/metrics.json``.
+
+    The checkpoint is checked against the model before anything else is built
+    (:func:`check_checkpoint`); ``allow_partial`` tests a checkpoint that covers the model only
+    in part.
 
     Returns:
         The metrics, as the evaluator computed them.
@@ -301,6 +347,7 @@ def test(
         launcher=launcher,
         default_scope=default_scope,
     )
+    check_checkpoint(cfg, checkpoint, allow_partial=allow_partial)
     runner = _runner_from_config(cfg)
     with stdout_to_log(runner.logger):
         metrics = runner.test()

@@ -1,9 +1,8 @@
 """Where checkpoints come from and how they are written.
 
-Importing :mod:`visionbox.core.engine` registers these loaders with mmengine's
-``CheckpointLoader`` (``force=True``), so every load that mmengine performs
-(``Runner.load_checkpoint``, ``Runner.resume``,
-``init_cfg=dict(type='Pretrained', checkpoint=...)``) goes through
+The readers behind :func:`visionbox.core.engine.read_checkpoint`, which every VisionBox load
+calls explicitly (``VisionBoxRunner.load_checkpoint`` and ``resume``, the ``Pretrained``
+initializer of VisionBox scopes, ``init_*``), all through
 :func:`~visionbox.core.engine.safe_load.safe_torch_load`:
 
 * a local path (no scheme);
@@ -11,7 +10,8 @@ Importing :mod:`visionbox.core.engine` registers these loaders with mmengine's
   (``<torch.hub.get_dir()>/checkpoints/<file name>``), then loaded safely.
 
 ``torchvision://<name>`` is read from the same cache, never downloaded, by
-:mod:`visionbox.core.models.pretrained`.
+:mod:`visionbox.core.models.pretrained`. mmengine's own ``CheckpointLoader`` schemes are left as
+mmengine registers them.
 
 Files are written with :func:`atomic_write`: a temporary file in the same folder, flushed and
 synced, then renamed over the target with :func:`os.replace`, so a reader never sees a half-written
@@ -23,13 +23,12 @@ from __future__ import annotations
 import os
 import os.path as osp
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 from urllib.parse import urlparse
 
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from .safe_load import safe_torch_load
 
@@ -38,7 +37,6 @@ __all__ = [
     "load_from_local",
     "load_from_http",
     "torch_hub_checkpoint_path",
-    "register_checkpoint_schemes",
 ]
 
 
@@ -83,15 +81,3 @@ def load_from_http(filename: str, map_location: Any = None) -> Any:
         os.makedirs(osp.dirname(path), exist_ok=True)
         torch.hub.download_url_to_file(filename, path, progress=True)
     return safe_torch_load(path, map_location=map_location)
-
-
-_SCHEMES: dict[tuple[str, ...], Callable[..., Any]] = {
-    ("",): load_from_local,
-    ("http://", "https://"): load_from_http,
-}
-
-
-def register_checkpoint_schemes() -> None:
-    """Route mmengine's checkpoint loading of local and http(s) files through the allow-list."""
-    for prefixes, loader in _SCHEMES.items():
-        CheckpointLoader.register_scheme(prefixes=list(prefixes), loader=loader, force=True)

@@ -3,7 +3,7 @@
 train: ``config [--work-dir DIR] [--resume [PATH]] [--amp] [--auto-scale-lr]
 [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
 
-test: ``config checkpoint [--work-dir DIR] [--out FILE.pkl] [--show-dir DIR]
+test: ``config checkpoint [--work-dir DIR] [--out FILE.pkl] [--show-dir DIR] [--allow-partial]
 [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
 """
 
@@ -70,6 +70,11 @@ def test_parser(task: str, prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("checkpoint", help="checkpoint file")
     parser.add_argument("--out", help="dump the raw predictions to this .pkl file")
     parser.add_argument("--show-dir", help="save visualized predictions to this folder")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="test a checkpoint whose weights cover the model only in part (else refused)",
+    )
     _add_common(parser)
     return parser
 
@@ -111,6 +116,7 @@ def test_main(task: str, argv: Sequence[str] | None = None, prog: str | None = N
         cfg_options=args.cfg_options,
         launcher=args.launcher,
         default_scope=task,
+        allow_partial=args.allow_partial,
     )
     if int(os.environ.get("RANK", "0")) == 0:
         print(format_metrics(metrics, title=f"{task} test"))

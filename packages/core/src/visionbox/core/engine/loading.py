@@ -38,8 +38,8 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 from ..utils.errors import UserError
-from .checkpoint import load_from_http
-from .safe_load import UnsafeCheckpointError, safe_torch_load
+from .checkpoint import load_from_http, load_from_local
+from .safe_load import UnsafeCheckpointError
 
 __all__ = [
     "CheckpointMismatchError",
@@ -132,11 +132,9 @@ def _read_local(path: str, map_location: Any) -> Any:
     path = osp.expanduser(path)
     if osp.isdir(path):
         raise CheckpointReadError(f"Checkpoint {path!r} is a folder, not a checkpoint file.")
-    if not osp.isfile(path):
-        raise FileNotFoundError(f"Checkpoint file not found: {path}")
     try:
-        return safe_torch_load(path, map_location=map_location)
-    except UnsafeCheckpointError:
+        return load_from_local(path, map_location=map_location)
+    except (FileNotFoundError, UnsafeCheckpointError):
         raise
     except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, OSError) as err:
         reason = _describe_unreadable(path, err)
@@ -244,9 +242,9 @@ def compare_state_dicts(
     return mismatch
 
 
-def _mismatch_message(source: str, model: nn.Module, mismatch: KeyMismatch) -> str:
+def _mismatch_message(source: str, model_name: str, mismatch: KeyMismatch) -> str:
     return (
-        f"Checkpoint {source} does not fit the model {type(model).__name__}:\n"
+        f"Checkpoint {source} does not fit the model {model_name}:\n"
         f"{mismatch.describe()}\n"
         "Is it a checkpoint of another model or config? Pass strict=False (--allow-partial on "
         "the command line) to load only the matching weights."
@@ -254,16 +252,32 @@ def _mismatch_message(source: str, model: nn.Module, mismatch: KeyMismatch) -> s
 
 
 def check_fits(
-    model: nn.Module, state: Mapping[str, Any], source: str, *, strict: bool = True
+    model_state: Mapping[str, Any],
+    state: Mapping[str, Any],
+    source: str,
+    *,
+    model_name: str = "model",
+    strict: bool = True,
 ) -> KeyMismatch:
-    """Compare ``state`` with ``model``; raise when ``strict``, else warn. Return the mismatch.
+    """Compare a checkpoint's ``state`` with a model's; raise when ``strict``, else warn.
+
+    Args:
+        model_state: The model's state dict (tensors or anything with a ``shape``).
+        state: The checkpoint's state dict.
+        source: How messages name the checkpoint.
+        model_name: How messages name the model (its class).
+        strict: Raise on any difference; else log the differences.
+
+    Returns:
+        The differences.
 
     Raises:
         CheckpointMismatchError: ``strict`` and the checkpoint does not cover the model exactly.
     """
-    mismatch = compare_state_dicts(model.state_dict(), state)
+    mismatch = compare_state_dicts(model_state, state)
     if mismatch and strict:
-        raise CheckpointMismatchError(_mismatch_message(source, model, mismatch), mismatch)
+        message = _mismatch_message(source, model_name, mismatch)
+        raise CheckpointMismatchError(message, mismatch)
     if mismatch:
         print_log(
             f"Loading only the matching weights of {source} (strict=False):\n{mismatch.describe()}",
@@ -303,7 +317,9 @@ def load_model_weights(
     checkpoint = read_checkpoint(filename, map_location=map_location)
     state = extract_state_dict(checkpoint, f"Checkpoint {source}")
     target = model.module if is_model_wrapper(model) else model
-    mismatch = check_fits(target, state, source, strict=strict)
+    mismatch = check_fits(
+        target.state_dict(), state, source, model_name=type(target).__name__, strict=strict
+    )
     wrong = {key for key, _, _ in mismatch.wrong_shape}
     target.load_state_dict({k: v for k, v in state.items() if k not in wrong}, strict=False)
     if isinstance(checkpoint, Mapping) and any(k in checkpoint for k in ("state_dict", "model")):

@@ -14,8 +14,9 @@ Differences from :class:`mmengine.runner.Runner` (everything else is inherited):
 * ``launcher='pytorch'`` on a machine without CUDA starts a ``gloo`` process group and wraps the
   model in DDP without ``device_ids`` (mmengine assumes a GPU per process).
 
-Loading goes through VisionBox's checkpoint schemes (see :mod:`.checkpoint`), which importing
-:mod:`visionbox.core.engine` registers.
+``load_checkpoint`` (and so ``resume``, ``load_from``) reads the file through
+:func:`~visionbox.core.engine.loading.read_checkpoint`: the allow-list, a missing, truncated or
+non-checkpoint file named by its path. mmengine's ``CheckpointLoader`` is not involved.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from mmengine.device import get_device
 from mmengine.dist import is_distributed, master_only
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..optim import check_optim_wrapper_cfg
-from ..registry import MODEL_WRAPPERS, RUNNERS
+from ..registry import MODEL_WRAPPERS, RUNNERS, ScopeImportFilter
 from .console import quiet_console
+from .loading import read_checkpoint
 from .rng import capture_rng_state, restore_rng_state
 
 __all__ = ["VisionBoxRunner"]
@@ -77,6 +80,7 @@ class VisionBoxRunner(Runner):
         """mmengine's logger, whose terminal output is quiet (see :mod:`.console`)."""
         logger = super().build_logger(log_level=log_level, log_file=log_file, **kwargs)
         quiet_console(logger)
+        logger.addFilter(ScopeImportFilter())
         return logger
 
     def wrap_model(self, model_wrapper_cfg: dict | None, model: torch.nn.Module) -> Any:
@@ -145,9 +149,17 @@ class VisionBoxRunner(Runner):
         strict: bool = False,
         revise_keys: list | None = None,
     ) -> dict:
-        """Load weights into the model (see mmengine); keeps the checkpoint's meta for resume."""
+        """Load weights into the model as mmengine does, reading through VisionBox's loader.
+
+        Hooks see the checkpoint in ``after_load_checkpoint``; its ``meta`` is kept for resume.
+        """
         keys = _DEFAULT_REVISE_KEYS if revise_keys is None else revise_keys
-        checkpoint = super().load_checkpoint(filename, map_location, strict, keys)
+        checkpoint = read_checkpoint(filename, map_location=map_location)
+        self.call_hook("after_load_checkpoint", checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=keys)
+        self._has_loaded = True
+        self.logger.info(f"Load checkpoint from {filename}")
         self._loaded_meta = checkpoint.get("meta", {}) if isinstance(checkpoint, dict) else {}
         return checkpoint
 
