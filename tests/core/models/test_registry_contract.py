@@ -266,6 +266,24 @@ TINY["ExpMomentumEMA"] = (
     lambda: _image(2, 6),
 )
 
+# transformer backbones (ViT's class token reaches the featmap through attention)
+TINY["MixVisionTransformer"] = (
+    dict(
+        type="MixVisionTransformer", embed_dims=4, num_layers=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]
+    ),
+    lambda: _image(3, 32),
+)
+TINY["VisionTransformer"] = (
+    dict(
+        type="VisionTransformer",
+        arch=dict(embed_dims=8, num_layers=2, num_heads=2, feedforward_channels=16),
+        img_size=16,
+        patch_size=8,
+        out_type="featmap",
+    ),
+    lambda: _image(3, 16),
+)
+
 
 def _registered_names() -> list[str]:
     MODELS.import_from_location()

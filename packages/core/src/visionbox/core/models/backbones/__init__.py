@@ -4,10 +4,12 @@ from .convnext import ConvNeXt
 from .csp_darknet import CSPDarknet, SPPBottleneck
 from .cspnext import CSPNeXt
 from .hrnet import HRNet
+from .mit import MixVisionTransformer
 from .mobilenet_v2 import MobileNetV2
 from .res_blocks import BasicBlock, Bottleneck, ResLayer
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
 from .swin import SwinTransformer
+from .vision_transformer import VisionTransformer
 
 __all__ = [
     "BasicBlock",
@@ -16,6 +18,7 @@ __all__ = [
     "CSPNeXt",
     "ConvNeXt",
     "HRNet",
+    "MixVisionTransformer",
     "MobileNetV2",
     "ResLayer",
     "ResNeXt",
@@ -24,4 +27,5 @@ __all__ = [
     "ResNetV1d",
     "SPPBottleneck",
     "SwinTransformer",
+    "VisionTransformer",
 ]
