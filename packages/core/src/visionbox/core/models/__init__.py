@@ -1,8 +1,8 @@
 """Shared models: base classes, CNN building blocks, backbones, necks and losses.
 
 Importing this package registers every component in ``visionbox.core.registry.MODELS`` (the
-registry's ``locations`` do it on the first build) and the cache-only ``torchvision://`` checkpoint
-loader.
+registry's ``locations`` do it on the first build) and the ``Pretrained`` weight initializer of
+VisionBox scopes (VisionBox's checkpoint loader, ``torchvision://`` from the hub cache only).
 """
 
 from . import backbones, base, data_preprocessors, layers, losses, necks, pretrained
