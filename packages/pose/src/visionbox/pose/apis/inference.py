@@ -31,6 +31,7 @@ __all__ = ["detect_bboxes", "inference_bottomup", "inference_topdown", "init_mod
 
 ImageType = str | np.ndarray
 _META_KEYS = (
+    "dataset_name",
     "flip_indices",
     "flip_pairs",
     "dataset_keypoint_weights",

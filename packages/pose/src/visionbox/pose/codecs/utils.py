@@ -137,14 +137,19 @@ def gaussian_blur1d(simcc: np.ndarray, kernel: int = 11) -> np.ndarray:
 
 
 def refine_keypoints(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
-    """Move each (N, K, 2) maximum a quarter pixel towards its higher neighbour (MSRA)."""
+    """Move each (N, K, 2) maximum a quarter pixel towards its higher neighbour (MSRA).
+
+    The edge conditions are mmpose 1.3's: x moves only where ``1 < x < W - 1`` and
+    ``0 < y < H``, y only where ``1 < y < H - 1`` and ``0 < x < W`` (integer parts), so a peak
+    in column or row 0 or 1 (or the last one) is not moved along that axis.
+    """
     keypoints = keypoints.copy()
     k, h, w = heatmaps.shape
     x = keypoints[..., 0].astype(np.int64)
     y = keypoints[..., 1].astype(np.int64)
     kk = np.broadcast_to(np.arange(k), x.shape)
-    ok_x = (x > 0) & (x < w - 1) & (y >= 0) & (y < h)
-    ok_y = (y > 0) & (y < h - 1) & (x >= 0) & (x < w)
+    ok_x = (x > 1) & (x < w - 1) & (y > 0) & (y < h)
+    ok_y = (y > 1) & (y < h - 1) & (x > 0) & (x < w)
     xc, yc = np.clip(x, 1, w - 2), np.clip(y, 1, h - 2)
     yx, xy = np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)
     dx = np.where(ok_x, heatmaps[kk, yx, xc + 1] - heatmaps[kk, yx, xc - 1], 0)

@@ -96,6 +96,7 @@ def parse_pose_metainfo(metainfo: dict) -> dict:
         dataset_keypoint_weights=np.array(metainfo["joint_weights"], np.float32),
         sigmas=np.array(metainfo["sigmas"], np.float32),
     )
-    if len(parsed["sigmas"]) != len(names):
+    # Sets scored without OKS (Human3.6M) have no sigmas, as in mmpose; others need one each.
+    if len(parsed["sigmas"]) not in (0, len(names)):
         raise ValueError(f"{len(parsed['sigmas'])} sigmas for {len(names)} keypoints.")
     return parsed

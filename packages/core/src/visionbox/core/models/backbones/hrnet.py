@@ -114,14 +114,14 @@ class HRModule(BaseModule):
             return x
         fused = []
         for i, row in enumerate(self.fuse_layers):
-            y = x[i]
+            # Branches are summed from index 0 upward (mmpose / mmseg order), so that the
+            # floating-point sums equal theirs.
+            y = None
             for j, layer in enumerate(row):
-                if j == i:
-                    continue
-                z = layer(x[j])
-                if z.shape[2:] != y.shape[2:]:  # odd sizes: match the target resolution
-                    z = F.interpolate(z, size=y.shape[2:], mode="bilinear", align_corners=False)
-                y = y + z
+                z = x[j] if j == i else layer(x[j])
+                if z.shape[2:] != x[i].shape[2:]:  # odd sizes: match the target resolution
+                    z = F.interpolate(z, size=x[i].shape[2:], mode="bilinear", align_corners=False)
+                y = z if y is None else y + z
             fused.append(self.relu(y))
         return fused
 

@@ -18,7 +18,8 @@ class TopdownAffine(BaseTransform):
     """Crop the (single) box with its rotation to ``input_size`` by an affine warp.
 
     Sets ``img`` (h, w, 3), ``transformed_keypoints``, ``input_size`` (w, h), ``input_center``
-    and ``input_scale`` (the box after fixing its aspect ratio to w / h).
+    and ``input_scale`` (the box after fixing its aspect ratio to w / h). ``img_shape`` keeps the
+    source image's (h, w), as in mmpose 1.3.
 
     Args:
         input_size: (w, h) of the model input.
@@ -46,11 +47,10 @@ class TopdownAffine(BaseTransform):
         results["img"] = cv2.warpAffine(results["img"], warp, (w, h), flags=cv2.INTER_LINEAR)
         if results.get("keypoints") is not None:
             kpts = np.asarray(results["keypoints"], np.float32)
-            moved = kpts[..., :2] @ warp[:, :2].T + warp[:, 2]
             transformed = kpts.copy()
-            transformed[..., :2] = moved
+            transformed[..., :2] = cv2.transform(np.ascontiguousarray(kpts[..., :2]), warp)
             results["transformed_keypoints"] = transformed
-        results["img_shape"] = (h, w)
+        # ``img_shape`` stays the source image's (h, w), as in mmpose; the input is input_size.
         results["input_size"] = (w, h)
         results["input_center"] = center
         results["input_scale"] = scale

@@ -22,11 +22,15 @@ __all__ = ["TopdownPoseEstimator", "to_image_space"]
 
 
 def to_image_space(keypoints: np.ndarray, metainfo: dict) -> np.ndarray:
-    """(N, K, 2) keypoints in the model input -> the original image."""
-    input_size = np.asarray(metainfo["input_size"], np.float32)
+    """(N, K, 2) keypoints in the model input -> the original image, float32.
+
+    Computed in float64 and rounded once, as mmpose 1.3 does (its integer ``input_size``
+    promotes the expression to float64 before the result is stored in float32 keypoints).
+    """
+    input_size = np.asarray(metainfo["input_size"], np.float64)
     center = np.asarray(metainfo["input_center"], np.float32)
     scale = np.asarray(metainfo["input_scale"], np.float32)
-    return keypoints / input_size * scale + center - 0.5 * scale
+    return (keypoints / input_size * scale + center - 0.5 * scale).astype(np.float32)
 
 
 @MODELS.register_module()
