@@ -13,6 +13,10 @@ threads): the target is >= 55% of the matmul figure.
 
     python tools/analysis/benchmark_backbone.py --threads 2 --repeats 7
 
+Then Swin-T and ConvNeXt-T are timed beside torchvision's ``swin_t`` / ``convnext_tiny`` trunks,
+and MiT-b0 alone, with the attention modules' share of the forward time
+(``transformer_backbones.py``; ``--no-transformers`` skips them).
+
 A ratio below 1.0 means VisionBox is faster.
 """
 
@@ -25,6 +29,7 @@ from collections.abc import Callable
 
 import torch
 import torchvision
+import transformer_backbones
 from torch import nn
 
 from visionbox.core.models import optimize_for_inference
@@ -39,6 +44,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument(
         "--formats", nargs="+", default=["nchw", "channels_last"], choices=["nchw", "channels_last"]
+    )
+    parser.add_argument(
+        "--transformers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time Swin-T, ConvNeXt-T (vs torchvision) and MiT-b0 (transformer_backbones.py)",
     )
     return parser.parse_args()
 
@@ -159,6 +170,10 @@ def main() -> None:
             t_ours, t_theirs = compare(make(ours, x), make(theirs, x), args.repeats)
             print(f"{fmt:<14}{mode:<18}{t_ours:>12.3f}{t_theirs:>15.3f}{t_ours / t_theirs:>8.2f}")
     fast_path(args, ours, theirs)
+    if args.transformers:
+        transformer_backbones.run(
+            args.batch, args.size, args.repeats, compare, forward_fn, forward_backward_fn
+        )
 
 
 if __name__ == "__main__":
