@@ -51,8 +51,11 @@ def instance_arrays(results: dict) -> dict[str, np.ndarray]:
 
 
 def filter_instances(results: dict, keep: np.ndarray) -> None:
-    """Keep the instances of ``results`` where ``keep`` is true (boxes and per-instance keys)."""
+    """Keep the instances of ``results`` where ``keep`` is true (boxes, masks and per-instance
+    keys)."""
     results["gt_bboxes"] = results["gt_bboxes"][keep]
+    if results.get("gt_masks") is not None:
+        results["gt_masks"] = results["gt_masks"][np.asarray(keep)]
     for key in _INSTANCE_KEYS:
         if key in results:
             results[key] = results[key][keep]

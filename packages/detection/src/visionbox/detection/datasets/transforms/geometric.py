@@ -1,5 +1,5 @@
-"""``RandomAffine``: random rotation, scaling, shear and translation of an image and its boxes
-(the geometric augmentation of YOLOX), with mmdet 3.x's name, arguments and defaults."""
+"""``RandomAffine``: random rotation, scaling, shear and translation of an image, its boxes and
+masks (the geometric augmentation of YOLOX), with mmdet 3.x's name, arguments and defaults."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from visionbox.core.datasets.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .box_utils import boxes_inside, clip_xyxy, filter_instances, instance_arrays, project_boxes
+from .mask_utils import check_masks, warp_masks
 
 __all__ = ["RandomAffine", "affine_matrix"]
 
@@ -57,7 +58,8 @@ class RandomAffine(BaseTransform):
         bbox_clip_border: Clip boxes to the output.
 
     Keys: reads/writes ``img``, ``img_shape``, ``gt_bboxes``, ``gt_bboxes_labels``,
-    ``gt_ignore_flags``; instance masks are not supported.
+    ``gt_ignore_flags`` and ``gt_masks`` (bitmaps warped with nearest neighbours, polygon
+    points mapped and clipped to the output).
     """
 
     def __init__(
@@ -97,9 +99,10 @@ class RandomAffine(BaseTransform):
         )
 
     def transform(self, results: dict) -> dict:
-        if "gt_masks" in results:
-            raise NotImplementedError("RandomAffine supports boxes only, not gt_masks")
         img = results["img"]
+        masks = (
+            check_masks(results, "RandomAffine") if results.get("gt_masks") is not None else None
+        )
         height = img.shape[0] + self.border[1] * 2
         width = img.shape[1] + self.border[0] * 2
         if height <= 0 or width <= 0:
@@ -112,6 +115,8 @@ class RandomAffine(BaseTransform):
             img, matrix, dsize=(width, height), borderValue=self.border_val
         )
         results["img_shape"] = results["img"].shape[:2]
+        if masks is not None:
+            results["gt_masks"] = warp_masks(masks, matrix, (height, width))
         inst = instance_arrays(results)
         if len(inst["gt_bboxes"]):
             boxes = project_boxes(inst["gt_bboxes"], matrix)

@@ -3,7 +3,9 @@
 names, arguments and defaults.
 
 Both read the extra images from ``results['mix_results']``, which ``MultiImageMixDataset`` fills
-using the transform's ``get_indexes(dataset)``. Boxes are (N, 4) float32 x1y1x2y2 arrays.
+using the transform's ``get_indexes(dataset)``. Boxes are (N, 4) float32 x1y1x2y2 arrays;
+``gt_masks`` (core's BitmapMasks or PolygonMasks), when present, are resized, cropped, flipped and
+placed exactly as the pixels are.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from visionbox.core.datasets.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .box_utils import boxes_inside, clip_xyxy, filter_instances, instance_arrays
+from .mask_utils import check_masks, concat_masks, paste_masks
 
 __all__ = ["MixUp", "Mosaic"]
 
@@ -52,8 +55,9 @@ class Mosaic(BaseTransform):
         pad_val: Value of the canvas outside the images.
         prob: Probability of applying the transform.
 
-    Keys: reads ``img``, ``gt_bboxes``, ``gt_bboxes_labels``, ``gt_ignore_flags`` and
-    ``mix_results`` (3 results); writes ``img`` (2h, 2w[, C]), ``img_shape`` and the instances.
+    Keys: reads ``img``, ``gt_bboxes``, ``gt_bboxes_labels``, ``gt_ignore_flags``, ``gt_masks``
+    (optional) and ``mix_results`` (3 results); writes ``img`` (2h, 2w[, C]), ``img_shape`` and
+    the instances.
     """
 
     def __init__(
@@ -106,6 +110,8 @@ class Mosaic(BaseTransform):
             int(np.random.uniform(*self.center_ratio_range) * h),
         )
         parts: list[dict[str, np.ndarray]] = []
+        with_masks = results.get("gt_masks") is not None
+        masks = []
         for quadrant, patch in enumerate([results, *mix]):
             img = patch["img"]
             ratio = min(h / img.shape[0], w / img.shape[1])
@@ -118,7 +124,13 @@ class Mosaic(BaseTransform):
             shift = np.array([x1 - cx1, y1 - cy1] * 2, dtype=np.float32)
             inst["gt_bboxes"] = inst["gt_bboxes"] * np.float32(ratio) + shift
             parts.append(inst)
+            if with_masks:
+                moved = check_masks(patch, "Mosaic").resize(img.shape[:2])
+                moved = moved.crop(np.array([cx1, cy1, cx2, cy2]))
+                masks.append(paste_masks(moved, canvas.shape[:2], x1, y1))
         out = {k: np.concatenate([p[k] for p in parts], 0) for k in parts[0]}
+        if with_masks:
+            out["gt_masks"] = concat_masks(masks)
         if self.bbox_clip_border:
             out["gt_bboxes"] = clip_xyxy(out["gt_bboxes"], 2 * h, 2 * w)
         results.update(out)
@@ -147,8 +159,8 @@ class MixUp(BaseTransform):
         max_iters: Tries to find another image with boxes.
         bbox_clip_border: Clip boxes to the image.
 
-    Keys: reads ``img``, the instances and ``mix_results`` (1 result); writes ``img`` (uint8),
-    ``img_shape`` and the instances of both images.
+    Keys: reads ``img``, the instances (``gt_masks`` optional) and ``mix_results`` (1 result);
+    writes ``img`` (uint8), ``img_shape`` and the instances of both images.
     """
 
     def __init__(
@@ -221,8 +233,19 @@ class MixUp(BaseTransform):
         if self.bbox_clip_border:
             boxes = clip_xyxy(boxes, target_h, target_w)
         other_inst["gt_bboxes"] = boxes.astype(np.float32)
+        if results.get("gt_masks") is not None:
+            own_masks = check_masks(results, "MixUp")
+            moved = check_masks(other, "MixUp").resize(resized.shape[:2]).pad((sh, sw))
+            moved = moved.resize((origin_h, origin_w))
+            if flip:
+                moved = moved.flip("horizontal")
+            moved = moved.pad(padded.shape[:2])
+            moved = moved.crop(np.array([x_off, y_off, x_off + target_w, y_off + target_h]))
+            other_inst["gt_masks"] = concat_masks([own_masks, moved])
         own = instance_arrays(results)
         results.update({k: np.concatenate([own[k], other_inst[k]], 0) for k in own})
+        if "gt_masks" in other_inst:
+            results["gt_masks"] = other_inst["gt_masks"]
         filter_instances(results, boxes_inside(results["gt_bboxes"], target_h, target_w))
         mixed = 0.5 * img.astype(np.float32) + 0.5 * cropped.astype(np.float32)
         results["img"] = mixed.astype(np.uint8)
