@@ -1,14 +1,23 @@
-"""Mask R-CNN Swin-T (mmdet 3.3's parameter count and keys) and the narrow-Swin Shapes demo."""
+"""Mask R-CNN Swin-T (mmdet 3.3's parameter count and keys) and the narrow-Swin Shapes demo
+(its full training is @slow)."""
 
 from __future__ import annotations
 
+import json
+import os
 import os.path as osp
+import subprocess
+import sys
 import warnings
 
+import pytest
 import torch
 
+from visionbox.core.datasets.shapes import make_shapes
 from visionbox.core.engine import load_config
 from visionbox.detection.registry import MODELS
+
+from .conftest import repo_path
 
 CONFIGS = osp.join(
     osp.dirname(__file__), "..", "..", "packages/detection/src/visionbox/detection/configs"
@@ -47,3 +56,27 @@ def test_swin_shapes_demo_builds_and_feeds_its_fpn():
     inputs = torch.rand(1, 3, 64, 64) * 255
     feats = model.extract_feat(model.data_preprocessor({"inputs": [inputs[0]]})["inputs"])
     assert [f.shape[-1] for f in feats] == [16, 8, 4, 2, 1]  # FPN levels of a 64x64 image
+
+
+@pytest.mark.slow
+def test_swin_shapes_demo_reaches_its_bbox_map(tmp_path):
+    """tools/detection/train.py + test.py on the full Shapes set: bbox mAP >= 0.6."""
+    repo = repo_path("")
+    data = os.path.join(repo, "data", "shapes_det")
+    if not os.path.isfile(os.path.join(data, "annotations", "instances_val.json")):
+        make_shapes("detection", data, seed=0)
+    config = "shapes/mask-rcnn_swin-n_fpn_shapes.py"
+    cfg = load_config(osp.join(CONFIGS, config))
+    work = str(tmp_path / "work")
+    path = osp.join(CONFIGS, config)
+    subprocess.run(
+        [sys.executable, "tools/detection/train.py", path, "--work-dir", work], cwd=repo, check=True
+    )
+    ckpt = os.path.join(work, f"epoch_{cfg.train_cfg.max_epochs}.pth")
+    subprocess.run(
+        [sys.executable, "tools/detection/test.py", path, ckpt, "--work-dir", work],
+        cwd=repo,
+        check=True,
+    )
+    with open(os.path.join(work, "metrics.json")) as f:
+        assert json.load(f)["coco/bbox_mAP"] >= 0.6

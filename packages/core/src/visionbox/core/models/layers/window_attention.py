@@ -218,7 +218,8 @@ class ShiftWindowMSA(BaseModule):
         ws, shift = self.window_size, self.shift_size
         x = query.view(batch, height, width, channels)
         pad_r, pad_b = (ws - width % ws) % ws, (ws - height % ws) % ws
-        x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+        if pad_r or pad_b:
+            x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
         h_pad, w_pad = x.shape[1], x.shape[2]
         mask = None
         if shift > 0:

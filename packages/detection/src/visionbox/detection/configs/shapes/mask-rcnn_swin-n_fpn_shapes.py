@@ -1,4 +1,4 @@
-# Mask R-CNN with a narrow Swin (32 channels, 2 blocks per stage, window 8) on VisionBox Shapes,
+# Mask R-CNN with a narrow Swin (16 channels, 2 blocks per stage, window 8) on VisionBox Shapes,
 # trained from scratch on 256x256 images; the Mask R-CNN ResNet-18 Shapes demo with the backbone
 # swapped and Swin's AdamW rule (no weight decay for the position tables and the norms).
 #
@@ -12,7 +12,7 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type="SwinTransformer",
-        embed_dims=32,
+        embed_dims=16,
         depths=[2, 2, 2, 2],
         num_heads=[1, 2, 4, 8],
         window_size=8,
@@ -21,7 +21,7 @@ model = dict(
         patch_norm=True,
         out_indices=(0, 1, 2, 3),
     ),
-    neck=dict(in_channels=[32, 64, 128, 256]),
+    neck=dict(in_channels=[16, 32, 64, 128]),
 )
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
