@@ -14,7 +14,7 @@ from .inputs import (
     iter_images,
     read_image,
 )
-from .model import load_weights, ready_for_inference
+from .model import load_weights, ready_for_inference, use_default_scope
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -33,4 +33,5 @@ __all__ = [
     "ready_for_inference",
     "resolve_config",
     "to_plain",
+    "use_default_scope",
 ]

@@ -9,14 +9,24 @@ loading with VisionBox's allow-list, refusing a checkpoint that does not fit the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from mmengine.registry import DefaultScope
 from torch import nn
 
 from ..engine import load_model_weights
 from ..models import optimize_for_inference
 
-__all__ = ["load_weights", "ready_for_inference"]
+__all__ = ["load_weights", "ready_for_inference", "use_default_scope"]
+
+
+def use_default_scope(scope: str) -> None:
+    """Make ``scope`` mmengine's current default scope, as ``init_default_scope`` does but
+    without its warning: switching between a detector's and a pose model's scope is expected."""
+    current = DefaultScope.get_current_instance()
+    if current is None or current.scope_name != scope:
+        DefaultScope.get_instance(f"{scope}-{datetime.now()}", scope_name=scope)
 
 
 def load_weights(model: nn.Module, checkpoint: str, *, strict: bool = True) -> dict[str, Any]:

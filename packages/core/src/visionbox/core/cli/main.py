@@ -174,7 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..engine.console import set_verbose
 
     set_verbose(verbose)
-    args = build_parser().parse_args(argv)
+    passed_on = {"train": _train, "test": _test, "export": _export}
+    if argv and argv[0] in passed_on:
+        # Their own parsers read every flag (argparse's REMAINDER drops a leading --help).
+        args = argparse.Namespace(command=argv[0], rest=argv[1:], run=passed_on[argv[0]])
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except USER_ERRORS as err:

@@ -10,10 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import init_default_scope
 from torch import nn
 
-from visionbox.core.apis import check_image, load_weights, ready_for_inference
+from visionbox.core.apis import check_image, load_weights, ready_for_inference, use_default_scope
 from visionbox.core.config import Config
 
 from ..registry import MODELS, TRANSFORMS
@@ -62,7 +61,7 @@ def init_detector(
     config = copy.deepcopy(config)
     if cfg_options:
         config.merge_from_dict(cfg_options)
-    init_default_scope(config.get("default_scope", "detection"))
+    use_default_scope(config.get("default_scope", "detection"))
     model_cfg = copy.deepcopy(config.model)
     backbone = model_cfg.get("backbone", {})
     if isinstance(backbone, dict) and "init_cfg" in backbone:

@@ -16,10 +16,9 @@ from typing import Literal
 import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import init_default_scope
 from torch import nn
 
-from visionbox.core.apis import check_image, load_weights, ready_for_inference
+from visionbox.core.apis import check_image, load_weights, ready_for_inference, use_default_scope
 from visionbox.core.config import Config
 from visionbox.core.registry import MODELS as CORE_MODELS
 from visionbox.core.registry import TRANSFORMS as CORE_TRANSFORMS
@@ -92,7 +91,7 @@ def init_model(
     """
     config = _load_config(config, cfg_options)
     scope = config.get("default_scope", "pose")
-    init_default_scope(scope)
+    use_default_scope(scope)
     model_cfg = copy.deepcopy(config.model)
     backbone = model_cfg.get("backbone", {})
     if isinstance(backbone, dict) and "init_cfg" in backbone:

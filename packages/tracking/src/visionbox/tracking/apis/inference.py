@@ -8,10 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from torch import nn
 
-from visionbox.core.apis import check_image, load_weights, ready_for_inference
+from visionbox.core.apis import check_image, load_weights, ready_for_inference, use_default_scope
 from visionbox.core.datasets import Compose
 from visionbox.core.engine import load_config
 
@@ -45,7 +44,7 @@ def init_track_model(
         The model in eval mode, with ``model.cfg`` set.
     """
     cfg = load_config(config, cfg_options, default_scope="tracking")
-    init_default_scope(cfg.get("default_scope", "tracking"))
+    use_default_scope(cfg.get("default_scope", "tracking"))
     from visionbox.tracking.registry import MODELS
 
     model = MODELS.build(copy.deepcopy(cfg.model))
