@@ -24,8 +24,15 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ..base import BaseBackbone
-from ..layers import PatchEmbed, build_activation_layer, build_dropout, build_norm_layer
-from ..layers.sr_attention import EfficientMultiheadAttention, nchw_to_nlc, nlc_to_nchw
+from ..layers import (
+    EfficientMultiheadAttention,
+    PatchEmbed,
+    build_activation_layer,
+    build_dropout,
+    build_norm_layer,
+    nchw_to_nlc,
+    nlc_to_nchw,
+)
 
 __all__ = ["MixFFN", "MixVisionTransformer"]
 

@@ -29,8 +29,7 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from ...utils import did_you_mean
 from ..base import BaseBackbone
-from ..layers import FFN, PatchEmbed, build_norm_layer
-from ..layers.vit_attention import MultiheadSelfAttention
+from ..layers import FFN, MultiheadSelfAttention, PatchEmbed, build_norm_layer
 
 __all__ = ["VisionTransformer", "ViTEncoderLayer", "resize_pos_embed"]
 

@@ -17,6 +17,7 @@ from .drop import DROPOUT_TYPES, Dropout, DropPath, build_dropout, drop_path
 from .ema import ExpMomentumEMA
 from .norm import NORM_TYPES, build_norm_layer, infer_abbr, is_norm
 from .norm2d import GRN, LayerNorm2d
+from .sr_attention import EfficientMultiheadAttention, nchw_to_nlc, nlc_to_nchw
 from .transformer import (
     FFN,
     AdaptivePadding,
@@ -26,6 +27,7 @@ from .transformer import (
     PatchMerging,
     to_2tuple,
 )
+from .vit_attention import MultiheadSelfAttention
 from .window_attention import (
     ShiftWindowMSA,
     WindowMSA,
@@ -55,12 +57,14 @@ __all__ = [
     "DepthwiseSeparableConvModule",
     "DropPath",
     "Dropout",
+    "EfficientMultiheadAttention",
     "ExpMomentumEMA",
     "HSigmoid",
     "LayerNorm2d",
     "LayerScale",
     "ModulatedDeformConv2dPack",
     "MultiheadAttention",
+    "MultiheadSelfAttention",
     "PatchEmbed",
     "PatchMerging",
     "PixelShufflePack",
@@ -76,6 +80,8 @@ __all__ = [
     "drop_path",
     "infer_abbr",
     "is_norm",
+    "nchw_to_nlc",
+    "nlc_to_nchw",
     "relative_position_index",
     "shifted_window_mask",
     "to_2tuple",
