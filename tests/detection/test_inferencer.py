@@ -141,3 +141,13 @@ def test_unfused_and_fused_models_predict_the_same_boxes(trained):
     plain = plain.pred_instances
     assert torch.allclose(fused.bboxes, plain.bboxes, atol=1e-2)
     assert torch.allclose(fused.scores, plain.scores, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_full_demo_prints_under_80_lines_and_reaches_its_map(tmp_path):
+    done = run_visionbox(["demo", "detection"], tmp_path, timeout=3600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = (done.stdout + done.stderr).splitlines()
+    assert len(lines) < 80, "\n".join(lines)
+    (row,) = [line for line in lines if line.startswith("| coco/bbox_mAP ")]
+    assert float(row.split("|")[2]) >= 0.5

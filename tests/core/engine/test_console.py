@@ -103,7 +103,7 @@ class _Hub:
 class _Runner:
     def __init__(self):
         self.iter, self.max_iters, self.epoch, self.max_epochs = 0, 4, 0, 2
-        self.train_loop = type("Loop", (), {"max_epochs": 2})()
+        self.train_loop = type("EpochBasedTrainLoop", (), {})()
         self.message_hub = _Hub()
 
 
@@ -123,3 +123,5 @@ def test_progress_bar_draws_one_line_with_eta(monkeypatch):
     assert "#" * 30 in frames[-1]
     with pytest.raises(ValueError, match="width"):
         ProgressBarHook(width=0)
+    runner.train_loop = type("IterBasedTrainLoop", (), {})()
+    assert hook._line(runner).startswith("\r[")  # no epochs in an iteration-based run

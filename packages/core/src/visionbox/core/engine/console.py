@@ -175,11 +175,8 @@ class ProgressBarHook(Hook):
         eta = int(rate * (total - done))
         filled = int(self.width * done / total)
         bar = "#" * filled + "." * (self.width - filled)
-        epoch = (
-            f"epoch {runner.epoch + 1}/{runner.max_epochs} "
-            if getattr(runner.train_loop, "max_epochs", None)
-            else ""
-        )
+        by_epoch = "Epoch" in type(runner.train_loop).__name__  # iteration loops have no epochs
+        epoch = f"epoch {runner.epoch + 1}/{runner.max_epochs} " if by_epoch else ""
         loss = runner.message_hub.log_scalars.get("train/loss")
         tail = f" loss {loss.current():.4f}" if loss is not None and len(loss.data[0]) else ""
         return (

@@ -5,9 +5,9 @@
     out['predictions'][0]['sem_seg']   # (H, W) class indices as nested lists
 
 ``sem_seg`` is the predicted label map at the original image's size (``pred_sem_seg``); the
-saved prediction is ``preds/<stem>.json`` with the same dict (mmseg also writes it as a PNG label
-map: ``preds/<stem>.png`` here too). See :class:`visionbox.core.apis.BaseInferencer` for the
-arguments of the constructor and the call.
+saved prediction is ``preds/<stem>.json`` with the same dict, and the label map as a PNG as
+mmseg writes it (``preds/<stem>.png``, 16-bit beyond 256 classes). See
+:class:`visionbox.core.apis.BaseInferencer` for the arguments of the constructor and the call.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class SegInferencer(BaseInferencer):
     @staticmethod
     def save_pred(pred: dict | Sequence, out_dir: str, name: str) -> str:
         path = BaseInferencer.save_pred(pred, out_dir, name)
-        label_map = np.asarray(pred["sem_seg"], dtype=np.uint8)
+        label_map = np.asarray(pred["sem_seg"])
+        label_map = label_map.astype(np.uint8 if label_map.max(initial=0) < 256 else np.uint16)
         cv2.imwrite(osp.splitext(path)[0] + ".png", label_map)
         return path
 
