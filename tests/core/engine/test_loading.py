@@ -155,3 +155,15 @@ def test_compare_state_dicts_on_meta_tensors():
         "bn.running_mean",
         "bn.running_var",
     ]
+
+
+def test_ema_checkpoint_loads_the_averaged_weights(tmp_path, saved):
+    """mmengine's EMAHook saves the averaged weights as state_dict, the raw ones beside them."""
+    source, _ = saved
+    averaged = {k: v + 1 for k, v in source.state_dict().items()}
+    raw = {f"module.{k}": v for k, v in source.state_dict().items()}
+    path = tmp_path / "ema.pth"
+    torch.save(dict(state_dict=averaged, ema_state_dict={**raw, "steps": torch.tensor(3)}), path)
+    model = Tiny()
+    load_model_weights(model, path)
+    assert torch.equal(model.conv.weight, source.conv.weight + 1)
