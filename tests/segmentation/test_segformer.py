@@ -1,4 +1,5 @@
-"""SegFormer: the mmseg 1.2 ADE20K configs' sizes and keys, and a forward/backward of a tiny one.
+"""SegFormer: the mmseg 1.2 ADE20K configs' sizes and keys, a forward/backward of a tiny one, and
+the Shapes demo (slow).
 
 The shipped models are built on the ``meta`` device (shapes without memory or initialisation).
 """
@@ -6,13 +7,15 @@ The shipped models are built on the ``meta`` device (shapes without memory or in
 from __future__ import annotations
 
 import os.path as osp
+import time
 import warnings
 
 import pytest
 import torch
 from mmengine.structures import PixelData
 
-from visionbox.core.engine import load_config
+from visionbox.core.datasets.shapes import make_shapes
+from visionbox.core.engine import load_config, test, train
 from visionbox.segmentation.registry import MODELS
 from visionbox.segmentation.structures import SegDataSample
 
@@ -81,3 +84,22 @@ def test_tiny_segformer_learns_a_step():
     loss.backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing
+
+
+DEMO = osp.join(CONFIGS, "shapes/segformer_mit-b0_shapes-256x256.py")
+
+
+@pytest.mark.slow
+def test_shapes_demo_reaches_miou_75(tmp_path):
+    """SegFormer MiT-b0 from scratch on VisionBox Shapes (600 iterations): mIoU >= 75."""
+    root = str(tmp_path / "shapes_seg") + "/"
+    make_shapes("segmentation", root, seed=0)
+    cfg = load_config(DEMO)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.data_root = root
+    work_dir = str(tmp_path / "work")
+    start = time.process_time()
+    train(cfg, work_dir=work_dir)
+    metrics = test(cfg, osp.join(work_dir, "iter_600.pth"), work_dir=work_dir)
+    print(f"SegFormer demo: mIoU {metrics['mIoU']:.2f}, CPU {time.process_time() - start:.0f} s")
+    assert metrics["mIoU"] >= 75.0
