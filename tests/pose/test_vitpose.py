@@ -1,24 +1,26 @@
-"""ViTPose: the mmpose 1.3 configs' sizes and keys, and mmpose's layer-wise lr decay constructor."""
+"""ViTPose: the mmpose 1.3 configs' sizes and keys, mmpose's layer-wise lr decay constructor, and
+the tiny-ViT Shapes demo (slow)."""
 
 from __future__ import annotations
 
 import os.path as osp
+import time
 
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
-from visionbox.core.engine import load_config
+from visionbox.core.datasets.shapes import make_shapes
+from visionbox.core.engine import load_config, test, train
 from visionbox.pose.engine import LayerDecayOptimWrapperConstructor
 from visionbox.pose.registry import MODELS
 
-CONFIGS = osp.join(
-    osp.dirname(__file__),
-    "..",
-    "..",
-    "packages/pose/src/visionbox/pose/configs/body_2d_keypoint/topdown_heatmap/coco",
+POSE_CONFIGS = osp.join(
+    osp.dirname(__file__), "..", "..", "packages/pose/src/visionbox/pose/configs"
 )
+CONFIGS = osp.join(POSE_CONFIGS, "body_2d_keypoint/topdown_heatmap/coco")
+DEMO = osp.join(POSE_CONFIGS, "shapes/td-hm_vit-tiny_shapes-96x128.py")
 VITPOSE = {
     "td-hm_ViTPose-small_8xb64-210e_coco-256x192.py": (24_290_193, 384),
     "td-hm_ViTPose-base_8xb64-210e_coco-256x192.py": (89_993_745, 768),
@@ -129,3 +131,29 @@ def test_tiny_vitpose_trains_one_step():
     heatmaps.mean().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing
+
+
+def _demo_on(data_root: str, **options):
+    cfg = load_config(DEMO, cfg_options=options or None)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.data_root = data_root
+        loader.dataset.metainfo = dict(from_file=osp.join(data_root, "dataset_info.py"))
+    for metric in cfg.val_evaluator:
+        if metric.type == "CocoMetric":
+            metric.ann_file = osp.join(data_root, "annotations/keypoints_val.json")
+    cfg.test_evaluator = cfg.val_evaluator
+    return cfg
+
+
+@pytest.mark.slow
+def test_shapes_demo_reaches_coco_ap_0_5(tmp_path):
+    """The tiny ViTPose from scratch on VisionBox Shapes (1200 iterations): COCO AP >= 0.5."""
+    data_root = str(tmp_path / "shapes_pose")
+    make_shapes("pose", data_root, seed=0)
+    cfg = _demo_on(data_root)
+    work_dir = str(tmp_path / "work")
+    start = time.process_time()
+    train(cfg, work_dir=work_dir)
+    metrics = test(cfg, osp.join(work_dir, "iter_1200.pth"), work_dir=work_dir)
+    print(f"ViTPose demo: AP {metrics['coco/AP']:.3f}, CPU {time.process_time() - start:.0f} s")
+    assert metrics["coco/AP"] >= 0.5
