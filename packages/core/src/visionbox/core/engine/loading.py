@@ -114,18 +114,19 @@ class KeyMismatch:
 
 def _describe_unreadable(path: str, err: BaseException) -> str:
     size = osp.getsize(path)
+    first = str(err).split(". ")[0]  # torch's first sentence says what; the rest is advice
     if size == 0:
         return "is empty (0 bytes)"
     with open(path, "rb") as file:
         head = file.read(4)
     if head.startswith(b"PK") and not zipfile.is_zipfile(path):
-        return f"is a truncated or damaged zip archive ({size} bytes): {err}"
+        return f"is a truncated or damaged zip archive ({size} bytes): {first}"
     if not head.startswith(b"PK") and head[:1] != b"\x80":
         return (
             f"is not a PyTorch checkpoint (neither a zip archive nor a legacy torch.save file; "
             f"it starts with {head!r})"
         )
-    return f"is not a readable PyTorch checkpoint ({size} bytes): {err}"
+    return f"is not a readable PyTorch checkpoint ({size} bytes): {first}"
 
 
 def _read_local(path: str, map_location: Any) -> Any:
