@@ -167,3 +167,31 @@ def test_ema_checkpoint_loads_the_averaged_weights(tmp_path, saved):
     model = Tiny()
     load_model_weights(model, path)
     assert torch.equal(model.conv.weight, source.conv.weight + 1)
+
+
+def test_open_mmlab_names_read_their_url_from_the_hub_cache(tmp_path, monkeypatch, saved):
+    from visionbox.core.engine import read_checkpoint
+
+    source, _ = saved
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a cached file must not be downloaded again")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
+    cached = tmp_path / "hub" / "checkpoints" / "resnet50_caffe-788b5fa3.pth"
+    cached.parent.mkdir(parents=True)
+    torch.save(dict(state_dict=source.state_dict()), cached)
+    # 'resnet50_caffe' is mmengine's old name of 'detectron/resnet50_caffe'.
+    for name in ("open-mmlab://detectron/resnet50_caffe", "open-mmlab://resnet50_caffe"):
+        loaded = read_checkpoint(name)
+        assert torch.equal(loaded["state_dict"]["conv.weight"], source.conv.weight)
+    with pytest.raises(CheckpointReadError, match="Did you mean 'detectron/resnet50_caffe'"):
+        read_checkpoint("open-mmlab://detectron/resnet50_cafe")
+
+
+def test_other_schemes_are_refused_by_name():
+    from visionbox.core.engine import read_checkpoint
+
+    with pytest.raises(CheckpointReadError, match="not s3://"):
+        read_checkpoint("s3://bucket/model.pth")

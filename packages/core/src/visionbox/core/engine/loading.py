@@ -4,7 +4,8 @@ Every way into a trained model (``init_*``, the Inferencers, ``test.py``, the ``
 command) calls :func:`load_model_weights`, which
 
 1. reads the file through the allow-list of :mod:`.safe_load` (``weights_only=True``; local paths,
-   ``http(s)://`` through the torch hub cache, ``torchvision://`` from the cache);
+   ``http(s)://`` and ``open-mmlab://`` (mmengine's table of URLs) through the torch hub cache,
+   ``torchvision://`` from the cache; any other scheme is refused by name);
 2. refuses what is not a checkpoint by name: a missing path (``FileNotFoundError``), a folder, an
    empty, truncated or non-zip file (:class:`CheckpointReadError` naming the path and what it is),
    an mmdetection 2.x checkpoint (its keys were renamed in 3.x; the message names mmdetection's
@@ -37,6 +38,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from ..utils import did_you_mean
 from ..utils.errors import UserError
 from .checkpoint import load_from_http, load_from_local
 from .safe_load import UnsafeCheckpointError
@@ -155,12 +157,28 @@ def _check_not_mmdet2(checkpoint: Any, source: str) -> None:
         )
 
 
+def _openmmlab_url(name: str) -> str:
+    """The URL of ``open-mmlab://<model>`` in mmengine's table (old names renamed as mmengine)."""
+    from mmengine.runner.checkpoint import get_deprecated_model_names, get_external_models
+
+    model = name.split("://", 1)[1]
+    model = get_deprecated_model_names().get(model, model)
+    urls = get_external_models()
+    if model not in urls:
+        raise CheckpointReadError(
+            f"Checkpoint {name!r}: mmengine knows no OpenMMLab model {model!r}."
+            f"{did_you_mean(model, urls)}"
+        )
+    return urls[model]
+
+
 def read_checkpoint(filename: str | os.PathLike, map_location: Any = "cpu") -> Any:
     """Read a checkpoint through the allow-list.
 
     Args:
-        filename: A local path, an ``http(s)://`` URL (cached in the torch hub folder) or
-            ``torchvision://<name>`` / ``modelzoo://<name>`` (read from the torch hub cache).
+        filename: A local path, an ``http(s)://`` URL or ``open-mmlab://<model>`` (cached in the
+            torch hub folder), or ``torchvision://<name>`` / ``modelzoo://<name>`` (read from the
+            torch hub cache).
         map_location: As in :func:`torch.load`.
 
     Returns:
@@ -173,12 +191,20 @@ def read_checkpoint(filename: str | os.PathLike, map_location: Any = "cpu") -> A
         UnsafeCheckpointError: The file needs a global outside the allow-list.
     """
     name = os.fspath(filename)
-    if name.startswith(("http://", "https://")):
+    if name.startswith(("open-mmlab://", "openmmlab://")):
+        checkpoint = load_from_http(_openmmlab_url(name), map_location=map_location)
+    elif name.startswith(("http://", "https://")):
         checkpoint = load_from_http(name, map_location=map_location)
     elif name.startswith(("torchvision://", "modelzoo://")):
         from ..models.pretrained import load_torchvision_checkpoint
 
         checkpoint = load_torchvision_checkpoint(name, map_location=map_location)
+    elif "://" in name:
+        raise CheckpointReadError(
+            f"Checkpoint {name!r}: VisionBox reads local files, http(s)://, open-mmlab:// and "
+            f"torchvision:// checkpoints, not {name.split('://')[0]}://. Copy the file to a local "
+            "path and pass that."
+        )
     else:
         checkpoint = _read_local(name, map_location)
     _check_not_mmdet2(checkpoint, repr(name))
