@@ -4,6 +4,7 @@ from .base import BaseTransform
 from .crop_pad import Pad, RandomCrop
 from .flip import RandomFlip
 from .formatting import ImageToTensor, PackInputs
+from .hsv import YOLOXHSVRandomAug
 from .loading import LoadImageFromFile, LoadImageFromNDArray
 from .photometric import PhotoMetricDistortion
 from .resize import RandomChoiceResize, RandomResize, Resize
@@ -26,4 +27,5 @@ __all__ = [
     "RandomResize",
     "Resize",
     "TestTimeAug",
+    "YOLOXHSVRandomAug",
 ]

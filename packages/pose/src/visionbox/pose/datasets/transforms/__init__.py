@@ -1,5 +1,6 @@
 """Pose transforms (mmpose 1.x names and keys)."""
 
+from .albumentation import Albumentation
 from .bottomup import BottomupRandomAffine, BottomupResize
 from .common import (
     GenerateTarget,
@@ -14,6 +15,7 @@ from .pose3d import RandomFlipAroundRoot
 from .topdown import TopdownAffine
 
 __all__ = [
+    "Albumentation",
     "BottomupRandomAffine",
     "BottomupResize",
     "GenerateTarget",
