@@ -96,11 +96,11 @@ def build_pair(kind: str, args: argparse.Namespace) -> tuple[nn.Module, nn.Modul
     ours = MODELS.build(cfg.model)
     ours.init_weights()
     size = min(args.height, args.width), max(args.height, args.width)
-    extra = (
-        dict(num_classes=cfg.model.roi_head.bbox_head.num_classes + 1)
-        if kind == "faster-tv"
-        else {}
-    )
+    extra = {}
+    if kind == "faster-tv":
+        extra["num_classes"] = cfg.model.roi_head.bbox_head.num_classes + 1
+    if kind in ("retinanet", "fcos"):
+        extra["detections_per_img"] = 100  # torchvision keeps 300; mmdetection's configs 100
     reference = getattr(torchvision.models.detection, PAIRS[kind][1])(
         weights=None, weights_backbone=None, min_size=size[0], max_size=size[1], **extra
     )
