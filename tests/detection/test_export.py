@@ -23,6 +23,13 @@ SIZE = 64
 
 
 def _dense_cfg(kind: str) -> dict:
+    if kind == "rtmdet":
+        cfg = copy.deepcopy(load_cfg("rtmdet/rtmdet_tiny_8xb32-300e_coco.py").model)
+        cfg.backbone.update(widen_factor=0.125, init_cfg=None)
+        cfg.neck.update(in_channels=[32, 64, 128], out_channels=16)
+        cfg.bbox_head.update(in_channels=16, feat_channels=16, num_classes=3)
+        cfg.test_cfg.update(nms_pre=50)
+        return cfg
     if kind == "yolox":
         cfg = copy.deepcopy(load_cfg("yolox/yolox_s_8xb8-300e_coco.py").model)
         cfg.backbone.update(deepen_factor=0.33, widen_factor=0.125)
@@ -59,6 +66,7 @@ def _cls_biases(model: torch.nn.Module) -> list[torch.Tensor]:
         "conv_cls",
         "retina_cls",
         "fc_cls",
+        "rtm_cls",
         "multi_level_conv_cls",
         "conv_obj",
         "multi_level_conv_obj",
@@ -78,8 +86,14 @@ def _model(kind: str, detections: bool = True) -> torch.nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(_cfg(kind)).eval()
     with torch.no_grad():
+        if kind == "rtmdet":  # its 0.01-std init gives equal scores at many points: spread them
+            for param in model.bbox_head.parameters():
+                param.add_(torch.randn_like(param) * 0.1)
         for bias in _cls_biases(model):
-            bias.fill_(0.5 if detections else -30.0)
+            if detections:  # distinct scores: no ties whose order NMS and top-k may swap
+                bias.copy_(torch.linspace(0.0, 1.0, bias.numel()))
+            else:
+                bias.fill_(-30.0)
             if kind in TWO and bias.numel() == model.roi_head.bbox_head.num_classes + 1:
                 bias[-1] = 0.5 if detections else 30.0  # background of the softmax
     return model
@@ -93,7 +107,7 @@ def _eager(model: torch.nn.Module, inputs: torch.Tensor) -> list:
         return [s.pred_instances for s in model.predict(inputs, samples, rescale=False)]
 
 
-KINDS = ("faster", "mask", "double", "retinanet", "fcos", "yolox")
+KINDS = ("faster", "mask", "double", "retinanet", "fcos", "yolox", "rtmdet")
 
 
 @pytest.mark.parametrize("kind", KINDS)

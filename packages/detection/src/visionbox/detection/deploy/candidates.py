@@ -22,12 +22,14 @@ from torch import Tensor, nn
 
 from ..models.dense_heads import AnchorHead, RPNHead, YOLOXHead
 from ..models.dense_heads.anchor_free_head import AnchorFreeHead
+from ..models.dense_heads.rtmdet_head import RTMDetHead, distance2bbox
 
 __all__ = [
     "register_candidates",
     "candidates_of",
     "dense_candidates",
     "yolox_candidates",
+    "rtmdet_candidates",
     "rpn_candidates",
     "clip_boxes",
     "one_hot_scores",
@@ -36,6 +38,8 @@ __all__ = [
 
 CandidateFn = Callable[[nn.Module, tuple[Tensor, ...], tuple[int, int]], tuple[Tensor, Tensor]]
 _CANDIDATES: dict[type, CandidateFn] = {}
+#: Heads (by class name) whose predictions are more than boxes, with what is missing.
+_UNSUPPORTED = {"RTMDetInsSepBNHead": "RTMDet-Ins instance masks are not exported"}
 
 
 def register_candidates(*head_types: type) -> Callable[[CandidateFn], CandidateFn]:
@@ -52,6 +56,8 @@ def register_candidates(*head_types: type) -> Callable[[CandidateFn], CandidateF
 def candidates_of(head: nn.Module) -> CandidateFn:
     """The candidate function of ``head``'s class (the nearest registered base class)."""
     for cls in type(head).__mro__:
+        if cls.__name__ in _UNSUPPORTED:
+            raise NotImplementedError(f"no end-to-end export: {_UNSUPPORTED[cls.__name__]}")
         if cls in _CANDIDATES:
             return _CANDIDATES[cls]
     known = ", ".join(sorted(c.__name__ for c in _CANDIDATES))
@@ -83,11 +89,22 @@ def level_topk(probs: Tensor, nms_pre: int) -> tuple[Tensor, Tensor]:
 
 @register_candidates(AnchorHead, AnchorFreeHead)
 def dense_candidates(
-    head: nn.Module, feats: tuple[Tensor, ...], img_shape: tuple[int, int]
+    head: nn.Module,
+    feats: tuple[Tensor, ...],
+    img_shape: tuple[int, int],
+    decode: Callable[[Tensor, Tensor], Tensor] | None = None,
+    use_sigmoid: bool | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """RetinaNet, FCOS and other heads post-processed by ``dense_predict``: per level the
+    """RetinaNet, FCOS, RTMDet and other heads post-processed by ``dense_predict``: per level the
     ``nms_pre`` best (prior, class) pairs above ``score_thr``, decoded and clipped, scores times
-    the sigmoid score factors (FCOS centerness), boxes not above ``min_bbox_size`` dropped."""
+    the sigmoid score factors (FCOS centerness), boxes not above ``min_bbox_size`` dropped.
+
+    Args:
+        decode: ``decode(priors (M, P), preds (M, 4))`` (default: the head's ``bbox_coder``).
+        use_sigmoid: Sigmoid class scores (default: the head's ``use_sigmoid_cls``).
+    """
+    decode = decode or head.bbox_coder.decode
+    use_sigmoid = head.use_sigmoid_cls if use_sigmoid is None else use_sigmoid
     outs = head(feats)
     cls_scores, bbox_preds = outs[0], outs[1]
     factors = outs[2] if len(outs) > 2 else None
@@ -103,7 +120,7 @@ def dense_candidates(
         per_location = bbox_pred.size(1) // 4
         channels = cls_score.size(1) // per_location
         logits = cls_score.permute(0, 2, 3, 1).reshape(num_imgs, -1, channels)
-        if head.use_sigmoid_cls:
+        if use_sigmoid:
             probs = logits.sigmoid()
         else:
             probs = logits.softmax(-1)[..., :-1]
@@ -113,9 +130,8 @@ def dense_candidates(
         pred = bbox_pred.permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
         pred = pred.gather(1, prior_inds[..., None].expand(-1, -1, 4))
         level_priors = priors[level][prior_inds]  # (B, k, P)
-        boxes = head.bbox_coder.decode(
-            level_priors.reshape(-1, level_priors.size(-1)), pred.reshape(-1, 4)
-        ).reshape(num_imgs, -1, 4)
+        boxes = decode(level_priors.reshape(-1, level_priors.size(-1)), pred.reshape(-1, 4))
+        boxes = boxes.reshape(num_imgs, -1, 4)
         valid = scores > score_thr
         if factors is not None:
             factor = factors[level].permute(0, 2, 3, 1).reshape(num_imgs, -1)
@@ -130,6 +146,15 @@ def dense_candidates(
         valid = valid & ((boxes[..., 2:] - boxes[..., :2]) > min_size).all(-1)
     scores = torch.where(valid, scores, torch.zeros_like(scores))
     return boxes, one_hot_scores(scores, labels, num_classes)
+
+
+@register_candidates(RTMDetHead)
+def rtmdet_candidates(
+    head: nn.Module, feats: tuple[Tensor, ...], img_shape: tuple[int, int]
+) -> tuple[Tensor, Tensor]:
+    """RTMDet: :func:`dense_candidates` with distances from the points (already in pixels) and
+    sigmoid scores, as ``RTMDetHead.predict_by_feat``."""
+    return dense_candidates(head, feats, img_shape, decode=distance2bbox, use_sigmoid=True)
 
 
 @register_candidates(YOLOXHead)
