@@ -151,8 +151,30 @@ class VisionBoxRegistry(Registry):
             return None if registry is None else registry.get(real_key)
         return super().get(key)
 
-    def switch_scope_and_registry(self, scope: str | None) -> Any:
-        return _switch_scope_and_registry(self, scope)
+    @contextmanager
+    def switch_scope_and_registry(self, scope: str | None) -> Generator[Registry, None, None]:
+        """mmengine's scope switch, for VisionBox scopes only.
+
+        A VisionBox scope (given, or the current default scope) selects that VisionBox
+        package's registry, imported from ``visionbox.<scope>``. Another library's scope that is
+        only the current default (``'mmdet'`` set by mmdetection in the same process) is
+        ignored: the registry builds its own classes. A foreign scope asked for explicitly
+        (``_scope_='mmdet'``) switches as mmengine would.
+        """
+        with DefaultScope.overwrite_default_scope(scope):
+            current = DefaultScope.get_current_instance()
+            name = None if current is None else current.scope_name
+            if name is None or name == self.scope:
+                yield self
+            elif name in VISIONBOX_SCOPES:
+                found = self._scoped_registry(name)
+                _filter_scope_import_warnings()
+                yield self if found is None else found
+            elif scope is None:
+                yield self
+            else:
+                with super().switch_scope_and_registry(scope) as other:
+                    yield other
 
     def build(self, cfg: dict, *args: Any, **kwargs: Any) -> Any:
         if isinstance(cfg, dict) and isinstance(cfg.get("type"), str):
@@ -181,35 +203,6 @@ class VisionBoxRegistry(Registry):
             check_type_name(cfg["type"], obj, registry, where)
         check_kwargs(obj, cfg.keys(), extra, where)
         return obj
-
-
-@contextmanager
-def _switch_scope_and_registry(
-    registry: Registry, scope: str | None
-) -> Generator[Registry, None, None]:
-    """mmengine's ``switch_scope_and_registry`` for VisionBox registries.
-
-    A VisionBox scope (given, or the current default scope) selects that VisionBox package's
-    registry, imported from ``visionbox.<scope>``. Another library's scope that is only the
-    current default (``'mmdet'`` set by mmdetection in the same process) is ignored: the registry
-    builds its own classes. A foreign scope asked for explicitly (``_scope_='mmdet'``) switches
-    as mmengine would.
-    """
-    with DefaultScope.overwrite_default_scope(scope):
-        current = DefaultScope.get_current_instance()
-        name = None if current is None else current.scope_name
-        if name is None or name == registry.scope:
-            yield registry
-        elif name in VISIONBOX_SCOPES:
-            import_scope(name)
-            _filter_scope_import_warnings()
-            found = registry._get_root_registry()._search_child(name)
-            yield registry if found is None else found
-        elif scope is None:
-            yield registry
-        else:
-            with Registry.switch_scope_and_registry(registry, scope) as other:
-                yield other
 
 
 class ScopeImportFilter(logging.Filter):
