@@ -151,3 +151,20 @@ def test_full_demo_prints_under_80_lines_and_reaches_its_map(tmp_path):
     assert len(lines) < 80, "\n".join(lines)
     (row,) = [line for line in lines if line.startswith("| coco/bbox_mAP ")]
     assert float(row.split("|")[2]) >= 0.5
+
+
+def test_predict_on_a_video_goes_frame_by_frame(trained, tmp_path, capsys):
+    import cv2
+
+    root, config, checkpoint = trained
+    video = str(tmp_path / "clip.avi")
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 5, (256, 256))
+    if not writer.isOpened():
+        pytest.skip("this OpenCV build writes no MJPG .avi")
+    for name in ("000001.jpg", "000002.jpg", "000003.jpg"):
+        writer.write(cv2.imread(str(root / "data" / "shapes_det" / "val" / name)))
+    writer.release()
+    out = tmp_path / "out"
+    assert main(["predict", config, checkpoint, video, "--out-dir", str(out)]) == 0
+    assert "DetInferencer: 3 images and frames" in capsys.readouterr().out
+    assert len(os.listdir(out / "clip" / "vis")) == len(os.listdir(out / "clip" / "preds")) == 3

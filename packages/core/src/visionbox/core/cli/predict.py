@@ -8,7 +8,8 @@
     visionbox track CONFIG CHECKPOINT VIDEO [the same options]
 
 As mmdet's ``image_demo.py``: drawings go to ``OUT_DIR/vis/``, predictions (one JSON per image,
-one per video for trackers) to ``OUT_DIR/preds/`` unless ``--no-save-pred``. The config's task
+one per video for trackers) to ``OUT_DIR/preds/`` unless ``--no-save-pred``. A video given to an
+image model is predicted frame by frame, into ``OUT_DIR/<video name>/vis|preds/``. The config's task
 chooses the Inferencer (``DetInferencer``, ``SegInferencer``, ``PoseInferencer``,
 ``MOTInferencer`` / ``SOTInferencer``); only that task's package is imported.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from mmengine.config import DictAction
 
-from ..apis.inputs import check_video_source, collect_images
+from ..apis.inputs import VIDEO_EXTENSIONS, check_video_source, collect_images, collect_video
 from ..config import Config
 from .tasks import CommandError, config_path, find_task, inferencer_class
 
@@ -109,7 +110,12 @@ def run_predict(args: argparse.Namespace, video: bool = False) -> int:
         for source in args.inputs:
             check_video_source(source)
     else:
-        collect_images(list(args.inputs))
+        videos = [v for v in args.inputs if str(v).lower().endswith(VIDEO_EXTENSIONS)]
+        for source in videos:
+            check_video_source(source)
+        images = [i for i in args.inputs if i not in videos]
+        if images:
+            collect_images(images)
     inferencer = _inferencer(args, cls, task)
     common = dict(
         out_dir=args.out_dir,
@@ -131,9 +137,14 @@ def run_predict(args: argparse.Namespace, video: bool = False) -> int:
         unit = "frames"
     else:
         extra = dict(bbox_thr=args.bbox_thr) if task == "pose" else {}
-        result = inferencer(list(args.inputs), **common, **extra)
-        count = len(result["predictions"])
-        unit = "images"
+        if images:
+            count += len(inferencer(images, **common, **extra)["predictions"])
+        for source in videos:  # frame by frame, into OUT_DIR/<video name>/
+            frames, video_name = collect_video(source)
+            folder = osp.join(args.out_dir, video_name) if args.out_dir else ""
+            options = dict(common, out_dir=folder)
+            count += len(inferencer(frames, **options, **extra)["predictions"])
+        unit = "images" if not videos else "images and frames"
     where = []
     if not args.no_save_vis:
         where.append(f"drawings in {osp.join(args.out_dir, 'vis')}")
