@@ -15,6 +15,7 @@ from __future__ import annotations
 import os.path as osp
 import shlex
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,14 +96,17 @@ def run_demo(
     train(config, work_dir=work_dir, cfg_options=cfg_options, default_scope=task)
     checkpoint = Path(work_dir, "last_checkpoint").read_text().strip()
     _step(3, f"visionbox test {demo.config} {checkpoint} --show-dir {show_dir}{options}")
-    metrics = test(
-        config,
-        checkpoint,
-        work_dir=work_dir,
-        show_dir=show_dir,
-        cfg_options=cfg_options,
-        default_scope=task,
-    )
+    with warnings.catch_warnings():
+        # The test runner asks again for the visualizer the training runner named: harmless.
+        warnings.filterwarnings("ignore", message=".*instance named of visualizer has been created")
+        metrics = test(
+            config,
+            checkpoint,
+            work_dir=work_dir,
+            show_dir=show_dir,
+            cfg_options=cfg_options,
+            default_scope=task,
+        )
     _step(4, "results")
     print(format_metrics(metrics, title=f"Shapes {task} (test)"))
     print(f"{time.perf_counter() - start:.0f} s; checkpoint {checkpoint}")
