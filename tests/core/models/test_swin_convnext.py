@@ -296,3 +296,23 @@ def test_convnext_pretrained_prefix_of_mmpretrain_checkpoints(tmp_path):
     model.init_weights()
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, state[f"backbone.{key}"])
+
+
+def test_convnext_layer_depth_follows_mmpretrain():
+    tiny = ConvNeXt(arch="tiny")  # depths[-2] = 9: 6 layers, 8 in all
+    expected = {
+        "backbone.downsample_layers.0.0.weight": (0, 8),
+        "backbone.downsample_layers.2.1.weight": (3, 8),
+        "backbone.downsample_layers.3.1.weight": (6, 8),
+        "backbone.stages.1.2.gamma": (2, 8),
+        "backbone.stages.2.5.gamma": (4, 8),
+        "backbone.stages.3.0.gamma": (6, 8),
+        "backbone.norm3.weight": (7, 8),
+        "head.fc.weight": (7, 8),
+    }
+    for name, depth in expected.items():
+        assert tiny.get_layer_depth(name, prefix="backbone.") == depth, name
+    assert ConvNeXt(arch="small").get_layer_depth("backbone.stages.2.26.gamma", "backbone.") == (
+        3 + 26 // 3,
+        14,
+    )
