@@ -48,7 +48,6 @@ class MixFFN(nn.Module):
         act_cfg: Activation after the depthwise conv.
         ffn_drop: Dropout after the activation and after fc2.
         dropout_layer: Applied to the branch before the residual sum (``DropPath``).
-        init_cfg: Unused; kept for mmseg's signature.
     """
 
     def __init__(
@@ -58,7 +57,6 @@ class MixFFN(nn.Module):
         act_cfg: dict = dict(type="GELU"),  # noqa: B006 (read-only default)
         ffn_drop: float = 0.0,
         dropout_layer: dict | None = None,
-        init_cfg: dict | None = None,
     ) -> None:
         super().__init__()
         self.embed_dims = embed_dims
