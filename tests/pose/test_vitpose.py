@@ -121,7 +121,7 @@ def test_layer_decay_rejects_bad_paramwise_cfg():
         LayerDecayOptimWrapperConstructor(optim, dict(num_layers=12, layer_decay_rate=1.5))
 
 
-def test_tiny_vitpose_trains_one_step():
+def test_tiny_vitpose_heatmaps_reach_every_parameter():
     cfg, model = _tiny_vitpose()
     model.init_weights()
     feats = model.extract_feat(torch.randn(2, 3, 64, 48))

@@ -59,7 +59,7 @@ def test_segformer_has_mmseg_parameter_count_and_keys(b):
     assert model.backbone.out_channels == list(cfg.model.decode_head.in_channels)
 
 
-def test_tiny_segformer_learns_a_step():
+def test_tiny_segformer_loss_reaches_every_parameter():
     cfg = _config("b0")
     cfg.model.backbone.update(embed_dims=8, num_heads=[1, 1, 2, 2])
     cfg.model.decode_head.update(in_channels=[8, 8, 16, 16], channels=16, num_classes=3)
