@@ -15,7 +15,7 @@ import torch
 
 from visionbox.core.cli import main
 from visionbox.core.datasets.shapes import make_shapes
-from visionbox.core.testing.cli import run_python, run_visionbox, train_tiny
+from visionbox.core.testing.cli import repo_root, run_python, run_visionbox, train_tiny
 
 CONFIG = "detection::shapes/faster-rcnn_r18_fpn_shapes.py"
 TINY = [
@@ -112,6 +112,13 @@ def test_wrong_and_truncated_checkpoints_and_bad_inputs_exit_2(trained, tmp_path
 
     assert main(["predict", config, checkpoint, str(tmp_path / "nowhere.jpg")]) == 2
     assert "nowhere.jpg" in capsys.readouterr().err
+
+    # tools/detection/test.py: the same one message and status 2, before a data loader exists
+    tool = str(repo_root() / "tools" / "detection" / "test.py")
+    done = run_python([tool, config, str(wrong), "--work-dir", str(tmp_path / "t")], root)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "test.py: error: Checkpoint" in done.stderr and "does not fit" in done.stderr
+    assert not (tmp_path / "t").exists()
 
 
 def test_inferencer_refuses_channels_first_and_tensors(trained):

@@ -7,9 +7,13 @@ Multi-process: torchrun --nproc_per_node N tools/detection/train.py CONFIG --lau
 
 The config's default_scope is 'detection' unless it sets one;
 visionbox.detection is then imported through its registry.
-The work is done by visionbox.core.engine.
+The work is done by visionbox.core.engine; a user error (missing file, bad config key, checkpoint
+of another model) is one message and exit status 2 (--debug shows the traceback).
 """
 
+import sys
+
+from visionbox.core.cli import run_tool
 from visionbox.core.engine import train_main
 
 TASK = "detection"
@@ -20,4 +24,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_tool(main))

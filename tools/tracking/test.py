@@ -5,9 +5,13 @@
 
 The config's default_scope is 'tracking' unless it sets one;
 visionbox.tracking is then imported through its registry.
-The work is done by visionbox.core.engine.
+The work is done by visionbox.core.engine; a user error (missing file, bad config key, checkpoint
+of another model) is one message and exit status 2 (--debug shows the traceback).
 """
 
+import sys
+
+from visionbox.core.cli import run_tool
 from visionbox.core.engine import test_main
 
 TASK = "tracking"
@@ -18,4 +22,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_tool(main))

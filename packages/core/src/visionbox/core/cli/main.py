@@ -17,6 +17,7 @@ bad checkpoint, bad input) prints one message to stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import os.path as osp
 import sys
 from collections.abc import Callable, Sequence
 
@@ -24,7 +25,7 @@ from mmengine.config import DictAction
 
 from ..utils.errors import USER_ERRORS
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run_tool"]
 
 _GLOBAL_FLAGS = ("--verbose", "--debug")
 
@@ -180,10 +181,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = argparse.Namespace(command=argv[0], rest=argv[1:], run=passed_on[argv[0]])
     else:
         args = build_parser().parse_args(argv)
+    return _guarded(lambda: args.run(args), f"visionbox {args.command}", debug)
+
+
+def _guarded(run: Callable[[], int | None], name: str, debug: bool) -> int:
+    """``run()``'s status; a user error is one line on stderr and status 2 (unless ``debug``)."""
     try:
-        return args.run(args)
+        return int(run() or 0)
     except USER_ERRORS as err:
         if debug:
             raise
-        print(f"visionbox {args.command}: error: {err}", file=sys.stderr)
+        print(f"{name}: error: {err}", file=sys.stderr)
         return 2
+
+
+def run_tool(tool_main: Callable[[list[str]], None], argv: Sequence[str] | None = None) -> int:
+    """Run a ``tools/<task>/*.py`` ``main(argv)`` as the ``visionbox`` command runs: a user error
+    is one message and status 2, ``--debug`` shows its traceback, ``--verbose`` the full log."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    return _guarded(lambda: tool_main(argv), osp.basename(sys.argv[0]) or "tool", debug)
