@@ -14,8 +14,8 @@ from visionbox.core.config import Config
 from visionbox.core.deploy import end2end
 from visionbox.core.testing import tiny_backbone_cfg
 from visionbox.core.testing.export import FORMATS, export_and_verify
-from visionbox.pose.deploy import PoseLifterEnd2End, TopdownEnd2End
-from visionbox.pose.registry import MODELS
+from visionbox.pose.deploy import PoseLifterEnd2End, TopdownEnd2End, decode_keypoints
+from visionbox.pose.registry import KEYPOINT_CODECS, MODELS
 from visionbox.pose.structures import PoseDataSample
 
 CONFIGS = osp.join(osp.dirname(__file__), "..", "..", "packages/pose/src/visionbox/pose/configs")
@@ -108,3 +108,53 @@ def test_end2end_wrapper_equals_head_predict(family):
 def test_exported_pose_model_equals_eager(family, fmt, tmp_path):
     wrapper = end2end(_model(family))
     export_and_verify(wrapper, _inputs(family, 2), fmt, tmp_path, also=(_inputs(family, 3),))
+
+
+# DARK and UDP refine the maximum with a Newton step on the log of the blurred heatmap, which is
+# ill-conditioned on a random network's flat heatmaps; they are checked on real Gaussians.
+CODECS = {
+    "msra": dict(type="MSRAHeatmap", input_size=(48, 64), heatmap_size=(12, 16), sigma=1.5),
+    "dark": dict(
+        type="MSRAHeatmap",
+        input_size=(48, 64),
+        heatmap_size=(12, 16),
+        sigma=1.5,
+        unbiased=True,
+        blur_kernel_size=7,  # OpenCV's fixed 7-tap kernel
+    ),
+    "udp": dict(type="UDPHeatmap", input_size=(48, 64), heatmap_size=(12, 16), sigma=2.0),
+}
+
+
+class _Decode(torch.nn.Module):
+    output_names = ("keypoints", "keypoint_scores")
+
+    def __init__(self, codec):
+        super().__init__()
+        self.codec = codec
+
+    def forward(self, heatmaps):
+        return decode_keypoints(self.codec, heatmaps)
+
+
+def _gaussians(codec, batch: int) -> torch.Tensor:
+    rng = np.random.default_rng(0)
+    maps = []
+    for _ in range(batch):
+        keypoints = rng.uniform([4, 4], [44, 60], (1, K, 2)).astype(np.float32)
+        maps.append(codec.encode(keypoints)["heatmaps"])
+    noise = rng.normal(0, 1e-3, (batch, K, 16, 12)).astype(np.float32)
+    return torch.from_numpy(np.stack(maps) + noise)
+
+
+@pytest.mark.parametrize("name", list(CODECS))
+def test_exported_heatmap_decoding_equals_the_codec(name, tmp_path):
+    codec = KEYPOINT_CODECS.build(CODECS[name])
+    heatmaps = _gaussians(codec, 2)
+    keypoints, scores = _Decode(codec)(heatmaps)
+    for i in range(2):
+        want, want_scores = codec.decode(heatmaps[i].numpy())
+        np.testing.assert_allclose(keypoints[i].numpy(), want[0], atol=1e-3)
+        np.testing.assert_allclose(scores[i].numpy(), want_scores[0], atol=1e-6)
+    for fmt in FORMATS:
+        export_and_verify(_Decode(codec), heatmaps, fmt, tmp_path, also=(_gaussians(codec, 3),))

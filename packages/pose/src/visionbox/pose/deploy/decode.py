@@ -9,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["DECODERS", "decode_keypoints", "heatmap_decode", "simcc_decode", "regression_decode"]
+__all__ = [
+    "DECODERS",
+    "decode_keypoints",
+    "heatmap_decode",
+    "udp_heatmap_decode",
+    "simcc_decode",
+    "regression_decode",
+]
 
 
 def _maximum(maps: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -31,9 +39,81 @@ def _at(maps: Tensor, y: Tensor, x: Tensor) -> Tensor:
     return maps.flatten(2).gather(2, index[..., None])[..., 0]
 
 
+#: OpenCV's fixed kernels of ``getGaussianKernel(size, sigma <= 0)`` for sizes up to 7.
+_SMALL_GAUSSIANS = {
+    1: [1.0],
+    3: [0.25, 0.5, 0.25],
+    5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+    7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+}
+
+
+def _gaussian(kernel: int) -> Tensor:
+    """OpenCV's ``getGaussianKernel(kernel, 0)`` (float64)."""
+    if kernel in _SMALL_GAUSSIANS:
+        return torch.tensor(_SMALL_GAUSSIANS[kernel], dtype=torch.float64)
+    sigma = 0.3 * ((kernel - 1) * 0.5 - 1) + 0.8
+    taps = torch.arange(kernel, dtype=torch.float64) - (kernel - 1) / 2
+    weights = torch.exp(-(taps**2) / (2 * sigma**2))
+    return weights / weights.sum()
+
+
+def _blur(maps: Tensor, kernel: int) -> Tensor:
+    """``gaussian_blur``: OpenCV's Gaussian of size ``kernel`` (sigma from the size) over zero
+    borders, each map rescaled to keep its maximum. (N, K, H, W) -> (N, K, H, W)."""
+    weights = _gaussian(kernel).to(maps.dtype)
+    n, k, h, w = maps.shape
+    flat = maps.reshape(n * k, 1, h, w)
+    pad = (kernel - 1) // 2
+    flat = F.conv2d(flat, weights.reshape(1, 1, 1, kernel), padding=(0, pad))
+    flat = F.conv2d(flat, weights.reshape(1, 1, kernel, 1), padding=(pad, 0))
+    blurred = flat.reshape(n, k, h, w)
+    old_max, new_max = maps.flatten(2).max(-1).values, blurred.flatten(2).max(-1).values
+    factor = torch.where(new_max > 0, old_max / new_max.clamp(min=1e-12), torch.ones_like(new_max))
+    return blurred * factor[..., None, None]
+
+
+def _newton(logmaps: Tensor, x: Tensor, y: Tensor, step: int) -> Tensor:
+    """``_newton_offsets``: one Newton step on (N, K, H, W) log-heatmaps at integer (N, K)
+    maxima; (N, K, 2) offsets, 0 near the border or for a singular Hessian."""
+    h, w = logmaps.shape[-2:]
+    ok = (x >= step) & (x < w - step) & (y >= step) & (y < h - step)
+    x, y = x.clamp(step, w - 1 - step), y.clamp(step, h - 1 - step)
+
+    def at(dx: int, dy: int) -> Tensor:
+        return _at(logmaps, y + dy, x + dx)
+
+    centre = at(0, 0)
+    gx, gy = 0.5 * (at(1, 0) - at(-1, 0)), 0.5 * (at(0, 1) - at(0, -1))
+    hxx = (at(step, 0) - 2 * centre + at(-step, 0)) / step**2
+    hyy = (at(0, step) - 2 * centre + at(0, -step)) / step**2
+    hxy = 0.25 * (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1))
+    det = hxx * hyy - hxy**2
+    ok = ok & (det.abs() > 1e-12)
+    det = torch.where(ok, det, torch.ones_like(det))
+    zero = torch.zeros_like(det)
+    ox = torch.where(ok, -(hyy * gx - hxy * gy) / det, zero)
+    oy = torch.where(ok, -(-hxy * gx + hxx * gy) / det, zero)
+    return torch.stack([ox, oy], -1)
+
+
+def _dark(heatmaps: Tensor, x: Tensor, y: Tensor, kernel: int, step: int) -> Tensor:
+    """DARK (step 2) or its UDP variant (step 1): blur, log, Newton step; (N, K, 2)."""
+    logmaps = _blur(heatmaps, kernel).clamp(1e-3, 50.0).log()
+    return torch.stack([x, y], -1) + _newton(logmaps, x, y, step)
+
+
+def udp_heatmap_decode(codec, heatmaps: Tensor) -> tuple[Tensor, Tensor]:
+    """``UDPHeatmap.decode``: maxima refined by DARK-UDP, times ``(input - 1) / (heatmap - 1)``."""
+    x, y, scores = _maximum(heatmaps)
+    keypoints = _dark(heatmaps, x, y, codec.blur_kernel_size, step=1)
+    scale = keypoints.new_tensor([float(s) for s in codec.scale_factor])
+    return keypoints * scale, scores
+
+
 def heatmap_decode(codec, heatmaps: Tensor) -> tuple[Tensor, Tensor]:
-    """``MSRAHeatmap.decode`` (without ``unbiased``): maxima moved a quarter pixel towards the
-    higher neighbour (mmpose 1.3's edge conditions), scaled to the input.
+    """``MSRAHeatmap.decode``: maxima moved a quarter pixel towards the higher neighbour
+    (mmpose 1.3's edge conditions), or refined by DARK with ``unbiased``, scaled to the input.
 
     Args:
         heatmaps: (N, K, H, W).
@@ -41,10 +121,12 @@ def heatmap_decode(codec, heatmaps: Tensor) -> tuple[Tensor, Tensor]:
     Returns:
         keypoints (N, K, 2) in the input's pixels, scores (N, K).
     """
-    if getattr(codec, "unbiased", False):
-        raise NotImplementedError("MSRAHeatmap(unbiased=True) (DARK) has no exported decoding")
     h, w = heatmaps.shape[-2:]
     x, y, scores = _maximum(heatmaps)
+    if getattr(codec, "unbiased", False):
+        keypoints = _dark(heatmaps, x, y, codec.blur_kernel_size, step=2)
+        scale = keypoints.new_tensor([float(s) for s in codec.scale_factor])
+        return keypoints * scale, scores
     ok_x = (x > 1) & (x < w - 1) & (y > 0) & (y < h)
     ok_y = (y > 1) & (y < h - 1) & (x > 0) & (x < w)
     xc, yc = x.clamp(1, w - 2), y.clamp(1, h - 2)
@@ -88,6 +170,7 @@ def regression_decode(codec, coords: Tensor) -> tuple[Tensor, Tensor]:
 #: Codec class name -> decoding of a head's raw output.
 DECODERS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
     "MSRAHeatmap": heatmap_decode,
+    "UDPHeatmap": udp_heatmap_decode,
     "SimCCLabel": simcc_decode,
     "RegressionLabel": regression_decode,
 }
