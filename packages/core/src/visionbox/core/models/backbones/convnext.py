@@ -105,7 +105,9 @@ class ConvNeXtBlock(nn.Module):
             x = x.permute(0, 3, 1, 2)
         if self.gamma is not None:
             x = x * self.gamma.view(1, -1, 1, 1)
-        return shortcut + self.drop_path(x)
+        # The branch first: the sum takes its (N, H, W, C) strides, so the next depthwise conv
+        # runs channels-last (as torchvision's block does; much faster on CPU). Same sum.
+        return self.drop_path(x) + shortcut
 
     def forward(self, x: Tensor) -> Tensor:
         if self.with_cp and x.requires_grad:
