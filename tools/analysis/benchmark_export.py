@@ -47,7 +47,7 @@ FAMILIES = [
     (
         "PSPNet R50-D8",
         "segmentation::pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py",
-        (3, 256, 512),
+        (3, 384, 768),  # PSP pool scales (1, 2, 3, 6) divide its 48 x 96 features (ONNX)
     ),
     ("SimpleBaseline R18 (heatmap)", "pose::shapes/td-hm_res18-slim_shapes-96x128.py", None),
     ("SimCC R50", "pose::body_2d_keypoint/simcc/coco/simcc_res50_8xb64-210e_coco-256x192.py", None),
@@ -149,7 +149,7 @@ def main() -> None:
         wrapper = end2end(model)
         folded = end2end(optimize_for_inference(copy.deepcopy(model)))
         inputs = _inputs(model, shape)
-        size = "x".join(str(s) for s in inputs[-1].shape[-2:])
+        size = " + ".join("x".join(str(s) for s in t.shape[-2:]) for t in inputs)
         for fmt in args.formats:
             with tempfile.TemporaryDirectory() as folder:
                 label = f"{name} {size}"
