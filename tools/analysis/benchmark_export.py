@@ -43,6 +43,7 @@ FAMILIES = [
     ("RetinaNet R18-FPN", "detection::shapes/retinanet_r18_fpn_shapes.py", (3, 256, 256)),
     ("FCOS R18-FPN", "detection::shapes/fcos_r18_fpn_shapes.py", (3, 256, 256)),
     ("YOLOX-tiny", "detection::shapes/yolox_tiny_shapes.py", (3, 256, 256)),
+    ("RTMDet-tiny", "detection::rtmdet/rtmdet_tiny_8xb32-300e_coco.py", (3, 320, 320)),
     ("FCN R18-D8", "segmentation::shapes/fcn_r18-d8_shapes-256x256.py", (3, 256, 256)),
     (
         "PSPNet R50-D8",
