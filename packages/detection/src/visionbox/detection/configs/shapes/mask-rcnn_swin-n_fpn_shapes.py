@@ -5,7 +5,7 @@
 #   CFG=packages/detection/src/visionbox/detection/configs/shapes/mask-rcnn_swin-n_fpn_shapes.py
 #   python tools/make_shapes.py --task detection --out data/shapes_det
 #   python tools/detection/train.py $CFG
-#   python tools/detection/test.py $CFG work_dirs/mask-rcnn_swin-n_fpn_shapes/epoch_12.pth
+#   python tools/detection/test.py $CFG work_dirs/mask-rcnn_swin-n_fpn_shapes/epoch_8.pth
 _base_ = "./mask-rcnn_r18_fpn_shapes.py"
 
 model = dict(
@@ -23,7 +23,7 @@ model = dict(
     ),
     neck=dict(in_channels=[16, 32, 64, 128]),
 )
-max_epochs = 12
+max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type="LinearLR", start_factor=0.01, by_epoch=False, begin=0, end=100),
