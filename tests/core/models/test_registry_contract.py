@@ -284,6 +284,36 @@ TINY["VisionTransformer"] = (
     lambda: _image(3, 16),
 )
 
+TINY["SwinTransformer"] = (
+    dict(
+        type="SwinTransformer",
+        embed_dims=8,
+        depths=(2, 1),
+        num_heads=(1, 2),
+        window_size=2,
+        strides=(4, 2),
+        out_indices=(0, 1),
+    ),
+    lambda: _image(3, 32),
+)
+TINY["ConvNeXt"] = (
+    dict(type="ConvNeXt", arch=dict(depths=[1, 1], channels=[8, 16]), out_indices=(0, 1)),
+    lambda: _image(3, 32),
+)
+TINY["FFN"] = (dict(type="FFN", embed_dims=8, feedforward_channels=16), lambda: _tokens())
+TINY["MultiheadAttention"] = (
+    dict(type="MultiheadAttention", embed_dims=8, num_heads=2, batch_first=True),
+    lambda: _tokens(),
+)
+TINY["DropPath"] = (dict(type="DropPath", drop_prob=0.5), lambda: _tokens())
+TINY["Dropout"] = (dict(type="Dropout", drop_prob=0.5), lambda: _tokens())
+TINY["LN2d"] = (dict(type="LN2d", num_channels=4), lambda: _image(4, 8))
+TINY["GRN"] = (dict(type="GRN", in_channels=4), lambda: _image(4, 8))
+
+
+def _tokens(batch: int = 2, length: int = 5, channels: int = 8):
+    return (torch.randn(batch, length, channels, requires_grad=True),)
+
 
 def _registered_names() -> list[str]:
     MODELS.import_from_location()
