@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,9 @@ def _detection_bases(path: Path) -> list[str]:
     """The ``detection::`` bases a config names, directly or through its ``../`` bases."""
     refs = []
     for line in path.read_text().splitlines():
-        if "detection::" in line:
-            refs.append(line.split('"')[1])
+        if line.lstrip().startswith("#"):
+            continue
+        refs += re.findall(r"[\"'](detection::[^\"']+)[\"']", line)
         if '_base_ = ["../' in line:
             refs += _detection_bases((path.parent / line.split('"')[1]).resolve())
     return refs
