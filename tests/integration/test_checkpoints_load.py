@@ -136,7 +136,7 @@ def zoo_checkpoint(tmp_path_factory):
     from mmengine.runner import Runner
 
     work = tmp_path_factory.mktemp("zoo")
-    cfg = load_config(_config("detection"), default_scope="detection")
+    cfg = load_config(_task_config("detection", work), default_scope="detection")
     cfg.work_dir = str(work)
     runner = Runner.from_cfg(cfg)
     assert type(runner) is Runner

@@ -123,6 +123,7 @@ def test_exp_momentum_ema_is_in_core_and_found_from_detection():
     net = torch.nn.Linear(1, 1)
     ema = MODELS.build(dict(type="ExpMomentumEMA", model=net))
     assert isinstance(ema, ExpMomentumEMA)
+    pytest.importorskip("visionbox.detection")
     from visionbox.detection.models.layers import ExpMomentumEMA as Reexported
     from visionbox.detection.registry import MODELS as DET_MODELS
 
