@@ -35,7 +35,21 @@ def test_heatmap_codecs_round_trip_within_half_a_pixel(cfg):
     assert encoded["keypoint_weights"].shape == (1, 9)
     decoded, scores = codec.decode(encoded["heatmaps"])
     assert decoded.shape == (1, 9, 2) and scores.shape == (1, 9)
+    if cfg["type"] == "UDPHeatmap":
+        # mmpose decodes with input / (heatmap - 1): x comes back as x * input / (input - 1).
+        kpts = kpts * np.array(cfg["input_size"]) / (np.array(cfg["input_size"]) - 1)
     assert np.abs(decoded - kpts).max() < 0.5
+
+
+def test_udp_decoding_scales_as_mmpose():
+    """A heatmap maximum at pixel (i, j) decodes to (i * w / (W - 1), j * h / (H - 1))."""
+    codec = KEYPOINT_CODECS.build(
+        dict(type="UDPHeatmap", input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
+    )
+    heatmaps = np.zeros((1, 64, 48), np.float32)
+    heatmaps[0, 40, 10] = 1.0  # a single peak: DARK-UDP's Newton step is zero there
+    decoded, _ = codec.decode(heatmaps)
+    np.testing.assert_allclose(decoded[0, 0], [10 * 192 / 47, 40 * 256 / 63], rtol=1e-5)
 
 
 def test_dark_is_more_precise_than_the_quarter_pixel_shift():

@@ -1,6 +1,8 @@
 """Rules where VisionBox pose must equal mmpose 1.3 exactly, checked against transcriptions of
-mmpose's code: the quarter-pixel shift's edge conditions, the warp matrices (their dtype and
-construction), ``TopdownAffine``'s ``img_shape``, and the Human3.6M lifter built by init_model."""
+mmpose's code: the quarter-pixel shift's edge conditions, DARK-UDP refinement (with the blur's
+rescaling of maps whose blurred maximum is negative), SimCC scores, the warp matrices (their
+dtype and construction), ``TopdownAffine``'s ``img_shape``, and the Human3.6M lifter built by
+init_model."""
 
 from __future__ import annotations
 
@@ -14,7 +16,11 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from visionbox.pose.codecs.utils import refine_keypoints
+from visionbox.pose.codecs.utils import (
+    get_simcc_maximum,
+    refine_keypoints,
+    refine_keypoints_dark_udp,
+)
 from visionbox.pose.registry import KEYPOINT_CODECS, TRANSFORMS
 from visionbox.pose.structures import get_udp_warp_matrix, get_warp_matrix
 
@@ -32,6 +38,66 @@ def _mmpose_refine(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
         dy = heatmaps[k, y + 1, x] - heatmaps[k, y - 1, x] if 1 < y < h - 1 and 0 < x < w else 0.0
         keypoints[n, k] += np.sign([dx, dy], dtype=np.float32) * 0.25
     return keypoints
+
+
+def _mmpose_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
+    """mmpose 1.3 ``gaussian_blur``, transcribed (one map at a time, rescaled by the ratio of
+    maxima whatever its sign)."""
+    heatmaps = heatmaps.copy()
+    border = (kernel - 1) // 2
+    for k in range(heatmaps.shape[0]):
+        origin_max = np.max(heatmaps[k])
+        dr = np.zeros((heatmaps.shape[1] + 2 * border, heatmaps.shape[2] + 2 * border), np.float32)
+        dr[border:-border, border:-border] = heatmaps[k]
+        dr = cv2.GaussianBlur(dr, (kernel, kernel), 0)
+        heatmaps[k] = dr[border:-border, border:-border]
+        heatmaps[k] *= origin_max / np.max(heatmaps[k])
+    return heatmaps
+
+
+def _mmpose_dark_udp(keypoints: np.ndarray, heatmaps: np.ndarray, kernel: int) -> np.ndarray:
+    """mmpose 1.3 ``refine_keypoints_dark_udp``, transcribed as a loop over keypoints."""
+    keypoints = keypoints.copy()
+    logmaps = np.log(np.clip(_mmpose_blur(heatmaps, kernel), 1e-3, 50.0))
+    k_num, h, w = logmaps.shape
+    flat = np.pad(logmaps, ((0, 0), (1, 1), (1, 1)), mode="edge").flatten()
+    for n, k in product(range(keypoints.shape[0]), range(k_num)):
+        i = int(keypoints[n, k, 0] + 1 + (keypoints[n, k, 1] + 1) * (w + 2)) + k * (w + 2) * (h + 2)
+        c, r, l_, d, u = flat[i], flat[i + 1], flat[i - 1], flat[i + w + 2], flat[i - w - 2]
+        dxy = 0.5 * (flat[i + w + 3] - r - d + c + c - l_ - u + flat[i - w - 3])
+        hessian = np.array([[r - 2 * c + l_, dxy], [dxy, d - 2 * c + u]])
+        gradient = np.array([0.5 * (r - l_), 0.5 * (d - u)])
+        keypoints[n, k] -= np.linalg.inv(hessian + np.finfo(np.float32).eps * np.eye(2)) @ gradient
+    return keypoints
+
+
+def test_dark_udp_refinement_equals_mmpose_including_flat_and_negative_maps():
+    rng = np.random.default_rng(0)
+    heatmaps = rng.normal(0, 1, (6, 16, 12)).astype(np.float32)
+    heatmaps[1] = np.abs(heatmaps[1]) * 10  # peaked above the log clip
+    heatmaps[2] = -1.0
+    heatmaps[2, 7, 5:7] = 0.5, 0.2  # the blurred maximum is negative: mmpose flips the map
+    heatmaps[3] = 0.0  # no maximum: -1; mmpose's 0 / 0 makes it NaN, VisionBox keeps it finite
+    yy, xx = np.mgrid[:16, :12]
+    heatmaps[4] = 20 * np.exp(-((xx - 11) ** 2 + (yy - 3.3) ** 2) / 8)  # maximum on the border
+    flat = heatmaps.reshape(6, -1)
+    keypoints = np.stack([flat.argmax(1) % 12, flat.argmax(1) // 12], -1)[None].astype(np.float32)
+    keypoints[0, 3] = -1
+    ours = refine_keypoints_dark_udp(keypoints.copy(), heatmaps, 5)
+    with np.errstate(invalid="ignore"):
+        theirs = _mmpose_dark_udp(keypoints, heatmaps, 5)
+    others = [0, 1, 2, 4, 5]
+    np.testing.assert_allclose(ours[:, others], theirs[:, others], rtol=1e-6, atol=1e-5)
+    assert np.isnan(theirs[0, 3]).all() and np.isfinite(ours[0, 3]).all()
+    assert np.abs(ours - keypoints)[0, 2].max() > 0.01  # the flipped map does move its keypoint
+
+
+def test_simcc_score_is_the_smaller_maximum():
+    simcc_x = np.array([[0.2, 0.9, 0.1], [0.0, -0.5, -0.1]], np.float32)
+    simcc_y = np.array([[0.4, 0.3, 0.0], [-0.2, 0.7, 0.1]], np.float32)
+    locs, vals = get_simcc_maximum(simcc_x, simcc_y)
+    np.testing.assert_array_equal(vals, np.array([0.4, 0.0], np.float32))
+    np.testing.assert_array_equal(locs, [[1, 0], [-1, -1]])
 
 
 def _edge_heatmaps() -> tuple[np.ndarray, np.ndarray]:

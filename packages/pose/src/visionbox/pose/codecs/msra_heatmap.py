@@ -91,9 +91,10 @@ class MSRAHeatmap(BaseKeypointCodec):
 class UDPHeatmap(BaseKeypointCodec):
     """Unbiased data processing: heatmaps whose first and last pixels align with the input's.
 
-    The scale between input and heatmap is ``(input_size - 1) / (heatmap_size - 1)``; Gaussians
-    sit at the exact sub-pixel keypoint and decoding refines the maximum with the one-pixel
-    variant of DARK.
+    Encoding scales input to heatmap by ``(heatmap_size - 1) / (input_size - 1)``; Gaussians
+    sit at the exact sub-pixel keypoint. Decoding refines the maximum with the one-pixel variant
+    of DARK and scales back by ``input_size / (heatmap_size - 1)`` as mmpose does, so a round
+    trip is off by ``x / (input_size - 1)`` pixels (under 1.5 px at 192x256).
 
     Args:
         input_size: (w, h) of the model input.
@@ -145,4 +146,7 @@ class UDPHeatmap(BaseKeypointCodec):
         heatmaps = np.asarray(encoded, dtype=np.float32).copy()
         locs, scores = get_heatmap_maximum(heatmaps)
         keypoints = refine_keypoints_dark_udp(locs[None], heatmaps, self.blur_kernel_size)
-        return keypoints * self.scale_factor, scores[None]
+        # mmpose decodes with ``input_size / (heatmap_size - 1)``, not the encoding's
+        # ``(input_size - 1) / (heatmap_size - 1)``; kept so that predictions equal mmpose's.
+        w, h = self.heatmap_size
+        return keypoints / [w - 1, h - 1] * np.array(self.input_size), scores[None]

@@ -25,7 +25,7 @@ class SimCCLabel(BaseKeypointCodec):
 
     Encoding: ``keypoint_x_labels`` (N, K, W_x), ``keypoint_y_labels`` (N, K, W_y),
     ``keypoint_weights`` (N, K). Decoding: the arg-max bin of each vector divided by
-    ``simcc_split_ratio``; the score is the mean of the two maxima.
+    ``simcc_split_ratio``; the score is the smaller of the two maxima.
 
     Args:
         input_size: (w, h) of the model input.

@@ -94,15 +94,22 @@ def get_simcc_maximum(simcc_x: np.ndarray, simcc_y: np.ndarray) -> tuple[np.ndar
     """Maxima of (N, K, W_x) / (N, K, W_y) SimCC vectors (or without the N axis).
 
     Returns:
-        locs (..., 2) as (x_bin, y_bin), -1 where the score is <= 0; vals (...) the mean of the
-        two maxima.
+        locs (..., 2) as (x_bin, y_bin), -1 where the score is <= 0; vals (...) the smaller of
+        the two maxima (mmpose 1.x).
     """
     x_locs = simcc_x.argmax(axis=-1)
     y_locs = simcc_y.argmax(axis=-1)
     locs = np.stack([x_locs, y_locs], axis=-1).astype(np.float32)
-    vals = 0.5 * (simcc_x.max(axis=-1) + simcc_y.max(axis=-1))
+    vals = np.minimum(simcc_x.max(axis=-1), simcc_y.max(axis=-1))
     locs[vals <= 0] = -1
     return locs, vals.astype(np.float32)
+
+
+def _max_ratio(origin_max: np.ndarray, new_max: np.ndarray) -> np.ndarray:
+    """``origin_max / new_max`` as mmpose rescales a blurred map, sign included (a map whose
+    blurred maximum is negative flips, as in mmpose); 1 where the blurred maximum is 0."""
+    nonzero = new_max != 0
+    return np.where(nonzero, origin_max / np.where(nonzero, new_max, 1.0), 1.0).astype(np.float32)
 
 
 def gaussian_blur(heatmaps: np.ndarray, kernel: int = 11) -> np.ndarray:
@@ -119,8 +126,7 @@ def gaussian_blur(heatmaps: np.ndarray, kernel: int = 11) -> np.ndarray:
         blurred = blurred[..., None]
     blurred = blurred[border:-border, border:-border].transpose(2, 0, 1)
     new_max = blurred.reshape(k, -1).max(axis=1)
-    factor = np.where(new_max > 0, origin_max / np.maximum(new_max, 1e-12), 1.0)
-    return (blurred * factor[:, None, None]).astype(np.float32)
+    return (blurred * _max_ratio(origin_max, new_max)[:, None, None]).astype(np.float32)
 
 
 def gaussian_blur1d(simcc: np.ndarray, kernel: int = 11) -> np.ndarray:
@@ -132,8 +138,7 @@ def gaussian_blur1d(simcc: np.ndarray, kernel: int = 11) -> np.ndarray:
     blurred = cv2.GaussianBlur(padded, (kernel, 1), 0)[:, border:-border]
     origin_max = simcc.reshape(n * k, w).max(axis=1)
     new_max = blurred.max(axis=1)
-    factor = np.where(new_max > 0, origin_max / np.maximum(new_max, 1e-12), 1.0)
-    return (blurred * factor[:, None]).reshape(n, k, w).astype(np.float32)
+    return (blurred * _max_ratio(origin_max, new_max)[:, None]).reshape(n, k, w).astype(np.float32)
 
 
 def refine_keypoints(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
@@ -207,9 +212,39 @@ def refine_keypoints_dark(
 def refine_keypoints_dark_udp(
     keypoints: np.ndarray, heatmaps: np.ndarray, blur_kernel_size: int
 ) -> np.ndarray:
-    """The UDP variant of DARK (Huang et al., CVPR 2020): derivatives over one pixel."""
+    """The UDP variant of DARK (Huang et al., CVPR 2020), as mmpose computes it.
+
+    Derivatives over one pixel on the edge-padded log map (so border maxima are refined too), the
+    mixed derivative from the (+1, +1) and (-1, -1) neighbours only, and the Hessian regularised
+    by ``eps * I`` before inversion.
+
+    Args:
+        keypoints: (N, K, 2) integer maxima.
+        heatmaps: (K, H, W).
+        blur_kernel_size: Odd Gaussian kernel size of the modulation.
+
+    Returns:
+        (N, K, 2) refined keypoints.
+    """
     logmaps = np.log(np.clip(gaussian_blur(heatmaps, blur_kernel_size), 1e-3, 50.0))
-    return keypoints + _newton_offsets(logmaps, keypoints, step=1)
+    k, h, w = logmaps.shape
+    padded = np.pad(logmaps, ((0, 0), (1, 1), (1, 1)), mode="edge").ravel()
+    # Flat indices as mmpose takes them: a -1 (no maximum) keypoint reads the padded corner,
+    # and its (-1, -1) neighbour wraps into the previous map.
+    index = (keypoints[..., 0] + 1 + (keypoints[..., 1] + 1) * (w + 2)).astype(np.int64)
+    index = index + (w + 2) * (h + 2) * np.arange(k)
+
+    def at(dx: int, dy: int) -> np.ndarray:
+        return padded[index + dx + dy * (w + 2)]
+
+    centre, right, left, down, up = at(0, 0), at(1, 0), at(-1, 0), at(0, 1), at(0, -1)
+    gradient = np.stack([0.5 * (right - left), 0.5 * (down - up)], -1)[..., None]
+    dxx = right - 2 * centre + left
+    dyy = down - 2 * centre + up
+    dxy = 0.5 * (at(1, 1) - right - down + centre + centre - left - up + at(-1, -1))
+    hessian = np.stack([dxx, dxy, dxy, dyy], -1).reshape(*dxx.shape, 2, 2)
+    inverse = np.linalg.inv(hessian + np.finfo(np.float32).eps * np.eye(2))
+    return (keypoints - (inverse @ gradient)[..., 0]).astype(keypoints.dtype)
 
 
 def refine_simcc_dark(

@@ -69,7 +69,9 @@ def _blur(maps: Tensor, kernel: int) -> Tensor:
     flat = F.conv2d(flat, weights.reshape(1, 1, kernel, 1), padding=(pad, 0))
     blurred = flat.reshape(n, k, h, w)
     old_max, new_max = maps.flatten(2).max(-1).values, blurred.flatten(2).max(-1).values
-    factor = torch.where(new_max > 0, old_max / new_max.clamp(min=1e-12), torch.ones_like(new_max))
+    nonzero = new_max != 0
+    safe = torch.where(nonzero, new_max, torch.ones_like(new_max))
+    factor = torch.where(nonzero, old_max / safe, torch.ones_like(new_max))
     return blurred * factor[..., None, None]
 
 
@@ -103,11 +105,38 @@ def _dark(heatmaps: Tensor, x: Tensor, y: Tensor, kernel: int, step: int) -> Ten
     return torch.stack([x, y], -1) + _newton(logmaps, x, y, step)
 
 
+def _dark_udp(heatmaps: Tensor, x: Tensor, y: Tensor, kernel: int) -> Tensor:
+    """``refine_keypoints_dark_udp``: the Newton step on the edge-padded log map, with flat
+    indices per sample as mmpose takes them; (N, K, 2)."""
+    n, k, h, w = heatmaps.shape
+    logmaps = _blur(heatmaps, kernel).clamp(1e-3, 50.0).log()
+    padded = F.pad(logmaps, (1, 1, 1, 1), mode="replicate").reshape(n, -1)
+    size = padded.size(1)
+    offsets = torch.arange(k, device=x.device) * ((w + 2) * (h + 2))
+    index = (x + 1 + (y + 1) * (w + 2)).long() + offsets
+
+    def at(dx: int, dy: int) -> Tensor:
+        return padded.gather(1, (index + dx + dy * (w + 2)) % size)
+
+    centre, right, left, down, up = at(0, 0), at(1, 0), at(-1, 0), at(0, 1), at(0, -1)
+    gx, gy = 0.5 * (right - left), 0.5 * (down - up)
+    dxx = right - 2 * centre + left
+    dyy = down - 2 * centre + up
+    dxy = 0.5 * (at(1, 1) - right - down + centre + centre - left - up + at(-1, -1))
+    eps = torch.finfo(torch.float32).eps
+    dxx, dyy = dxx + eps, dyy + eps
+    det = dxx * dyy - dxy * dxy
+    ox = (dyy * gx - dxy * gy) / det
+    oy = (dxx * gy - dxy * gx) / det
+    return torch.stack([x - ox, y - oy], -1)
+
+
 def udp_heatmap_decode(codec, heatmaps: Tensor) -> tuple[Tensor, Tensor]:
-    """``UDPHeatmap.decode``: maxima refined by DARK-UDP, times ``(input - 1) / (heatmap - 1)``."""
+    """``UDPHeatmap.decode``: maxima refined by DARK-UDP, times ``input / (heatmap - 1)``."""
     x, y, scores = _maximum(heatmaps)
-    keypoints = _dark(heatmaps, x, y, codec.blur_kernel_size, step=1)
-    scale = keypoints.new_tensor([float(s) for s in codec.scale_factor])
+    keypoints = _dark_udp(heatmaps, x, y, codec.blur_kernel_size)
+    (iw, ih), (hw, hh) = codec.input_size, codec.heatmap_size
+    scale = keypoints.new_tensor([iw / (hw - 1), ih / (hh - 1)])
     return keypoints * scale, scores
 
 
@@ -142,7 +171,7 @@ def heatmap_decode(codec, heatmaps: Tensor) -> tuple[Tensor, Tensor]:
 
 def simcc_decode(codec, outputs: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
     """``SimCCLabel.decode`` (without ``use_dark``): the best bin of each axis over the split
-    ratio, score the mean of the two maxima, -1 where the score is not above 0.
+    ratio, score the smaller of the two maxima, -1 bins where the score is not above 0.
 
     Args:
         outputs: (N, K, W_x) and (N, K, W_y).
@@ -152,10 +181,10 @@ def simcc_decode(codec, outputs: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]
     simcc_x, simcc_y = outputs
     max_x, x = simcc_x.max(-1)
     max_y, y = simcc_y.max(-1)
-    scores = 0.5 * (max_x + max_y)
-    keypoints = torch.stack([x, y], -1).to(simcc_x.dtype) / float(codec.simcc_split_ratio)
-    keypoints = torch.where((scores > 0)[..., None], keypoints, -torch.ones_like(keypoints))
-    return keypoints, scores
+    scores = torch.minimum(max_x, max_y)
+    bins = torch.stack([x, y], -1).to(simcc_x.dtype)
+    bins = torch.where((scores > 0)[..., None], bins, -torch.ones_like(bins))
+    return bins / float(codec.simcc_split_ratio), scores
 
 
 def regression_decode(codec, coords: Tensor) -> tuple[Tensor, Tensor]:
