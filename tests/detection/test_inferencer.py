@@ -150,6 +150,38 @@ def test_unfused_and_fused_models_predict_the_same_boxes(trained):
     assert torch.allclose(fused.scores, plain.scores, atol=1e-4)
 
 
+def _test_run(root: Path, config: str, checkpoint: str, name: str, *flags: str) -> tuple:
+    """`visionbox test` in a fresh process: (metrics, predictions, log text)."""
+    import pickle
+
+    work = root / name
+    done = run_visionbox(
+        ["test", config, checkpoint, "--work-dir", str(work), "--out", str(work / "r.pkl"), *flags],
+        root,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    metrics = json.loads((work / "metrics.json").read_text())
+    with open(work / "r.pkl", "rb") as file:
+        preds = pickle.load(file)
+    return metrics, preds, "".join(p.read_text() for p in work.rglob("*.log"))
+
+
+def test_test_folds_batchnorms_by_default_and_no_fuse_gives_the_same_metrics(trained):
+    root, config, checkpoint = trained
+    fused, fused_preds, fused_log = _test_run(root, config, checkpoint, "t_fused")
+    plain, plain_preds, plain_log = _test_run(root, config, checkpoint, "t_plain", "--no-fuse")
+    assert "BatchNorm(s) folded" in fused_log and "folded" not in plain_log
+    assert set(fused) == set(plain) and "coco/bbox_mAP" in fused
+    for key, value in plain.items():
+        assert fused[key] == pytest.approx(value, abs=1e-4), key
+    assert len(fused_preds) == len(plain_preds) == 3
+    for a, b in zip(fused_preds, plain_preds, strict=True):
+        a, b = a["pred_instances"], b["pred_instances"]
+        assert len(b["scores"]) > 0
+        torch.testing.assert_close(a["scores"], b["scores"], atol=1e-4, rtol=0)
+        torch.testing.assert_close(a["bboxes"], b["bboxes"], atol=1e-2, rtol=0)
+
+
 @pytest.mark.slow
 def test_full_demo_prints_under_80_lines_and_reaches_its_map(tmp_path):
     done = run_visionbox(["demo", "detection"], tmp_path, timeout=3600)

@@ -1,7 +1,8 @@
 """Test a VisionBox pose checkpoint and write its metrics to WORK_DIR/metrics.json.
 
     python tools/pose/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
-        [--show-dir DIR] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--show-dir DIR] [--no-fuse] [--allow-partial] [--cfg-options KEY=VALUE ...]
+        [--launcher {none,pytorch,slurm,mpi}]
 
 The config's default_scope is 'pose' unless it sets one;
 visionbox.pose is then imported through its registry.

@@ -1,7 +1,8 @@
 """Test a VisionBox segmentation checkpoint and write its metrics to WORK_DIR/metrics.json.
 
     python tools/segmentation/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
-        [--show-dir DIR] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--show-dir DIR] [--no-fuse] [--allow-partial] [--cfg-options KEY=VALUE ...]
+        [--launcher {none,pytorch,slurm,mpi}]
 
 The config's default_scope is 'segmentation' unless it sets one;
 visionbox.segmentation is then imported through its registry.

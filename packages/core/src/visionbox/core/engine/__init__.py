@@ -21,6 +21,7 @@ from .checkpoint import (
     torch_hub_checkpoint_path,
 )
 from .cli import test_main, test_parser, train_main, train_parser
+from .fuse_hook import FastInferenceHook
 from .hooks import CheckpointHook
 from .loading import (
     CheckpointMismatchError,
@@ -46,6 +47,7 @@ __all__ = [
     "CheckpointHook",
     "PipelineSwitchHook",
     "CheckpointMismatchError",
+    "FastInferenceHook",
     "CheckpointReadError",
     "UnsafeCheckpointError",
     "VisionBoxRunner",

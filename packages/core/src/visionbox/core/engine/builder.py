@@ -35,6 +35,7 @@ from ..registry import HOOKS, MODELS, RUNNERS, VISIONBOX_SCOPES, import_scope
 from ..utils import accepted_params, check_type_name
 from .checkpoint import atomic_write
 from .console import is_verbose, stdout_to_log
+from .fuse_hook import FastInferenceHook
 from .loading import check_fits, extract_state_dict, read_checkpoint
 
 __all__ = [
@@ -327,12 +328,15 @@ def test(
     launcher: Launcher = "none",
     default_scope: str | None = None,
     allow_partial: bool = False,
+    fuse: bool = True,
 ) -> dict[str, Any]:
     """Test ``checkpoint`` on the test set; write the metrics to ``<work_dir>/metrics.json``.
 
     The checkpoint is checked against the model before anything else is built
     (:func:`check_checkpoint`); ``allow_partial`` tests a checkpoint that covers the model only
-    in part.
+    in part. With ``fuse`` (the default) the test runs on the fast inference path, a copy of the
+    model with its BatchNorms folded (:class:`~.fuse_hook.FastInferenceHook`); ``fuse=False`` /
+    ``--no-fuse`` tests the model as trained.
 
     Returns:
         The metrics, as the evaluator computed them.
@@ -349,6 +353,8 @@ def test(
     )
     check_checkpoint(cfg, checkpoint, allow_partial=allow_partial)
     runner = _runner_from_config(cfg)
+    if fuse:
+        runner.register_hook(FastInferenceHook())
     with stdout_to_log(runner.logger):
         metrics = runner.test()
     if runner.rank == 0:

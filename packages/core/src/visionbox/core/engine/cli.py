@@ -4,7 +4,7 @@ train: ``config [--work-dir DIR] [--resume [PATH]] [--amp] [--auto-scale-lr]
 [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
 
 test: ``config checkpoint [--work-dir DIR] [--out FILE.pkl] [--show-dir DIR] [--allow-partial]
-[--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
+[--no-fuse] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
 """
 
 from __future__ import annotations
@@ -75,6 +75,11 @@ def test_parser(task: str, prog: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="test a checkpoint whose weights cover the model only in part (else refused)",
     )
+    parser.add_argument(
+        "--no-fuse",
+        action="store_true",
+        help="test the model as trained (default: BatchNorms folded into their convolutions)",
+    )
     _add_common(parser)
     return parser
 
@@ -117,6 +122,7 @@ def test_main(task: str, argv: Sequence[str] | None = None, prog: str | None = N
         launcher=args.launcher,
         default_scope=task,
         allow_partial=args.allow_partial,
+        fuse=not args.no_fuse,
     )
     if int(os.environ.get("RANK", "0")) == 0:
         print(format_metrics(metrics, title=f"{task} test"))
