@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -119,6 +120,20 @@ def test_wrong_and_truncated_checkpoints_and_bad_inputs_exit_2(trained, tmp_path
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "test.py: error: Checkpoint" in done.stderr and "does not fit" in done.stderr
     assert not (tmp_path / "t").exists()
+
+
+def test_demo_tool_draws_through_the_inferencer_and_names_a_missing_image(trained, tmp_path):
+    root, config, checkpoint = trained
+    tool = str(repo_root() / "tools" / "detection" / "demo.py")
+    image = str(root / "data" / "shapes_det" / "val" / "000001.jpg")
+    out = tmp_path / "drawn" / "demo.png"
+    done = run_python([tool, image, config, checkpoint, "--out-file", str(out)], root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"drawing saved to {out}" in done.stdout
+    assert cv2.imread(str(out)).shape == cv2.imread(image).shape
+    done = run_python([tool, str(tmp_path / "nowhere.jpg"), config, checkpoint], root)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"demo.py: error: Image file not found: {tmp_path}/nowhere.jpg"
 
 
 def test_inferencer_refuses_channels_first_and_tensors(trained):

@@ -15,10 +15,12 @@ from .inputs import (
     read_image,
 )
 from .model import load_weights, ready_for_inference, use_default_scope
+from .outputs import VIDEO_WRITERS, video_fps, write_frames
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
+    "VIDEO_WRITERS",
     "BaseInferencer",
     "ImageInput",
     "InputError",
@@ -34,4 +36,6 @@ __all__ = [
     "resolve_config",
     "to_plain",
     "use_default_scope",
+    "video_fps",
+    "write_frames",
 ]

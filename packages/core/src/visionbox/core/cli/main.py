@@ -184,10 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _guarded(lambda: args.run(args), f"visionbox {args.command}", debug)
 
 
-def _guarded(run: Callable[[], int | None], name: str, debug: bool) -> int:
-    """``run()``'s status; a user error is one line on stderr and status 2 (unless ``debug``)."""
+def _guarded(run: Callable[[], object], name: str, debug: bool) -> int:
+    """``run()``'s status (0 when it returns no number: a tool's ``main`` may return its result);
+    a user error is one line on stderr and status 2 (unless ``debug``)."""
     try:
-        return int(run() or 0)
+        status = run()
+        return status if isinstance(status, int) else 0
     except USER_ERRORS as err:
         if debug:
             raise
@@ -195,7 +197,7 @@ def _guarded(run: Callable[[], int | None], name: str, debug: bool) -> int:
         return 2
 
 
-def run_tool(tool_main: Callable[[list[str]], None], argv: Sequence[str] | None = None) -> int:
+def run_tool(tool_main: Callable[[list[str]], object], argv: Sequence[str] | None = None) -> int:
     """Run a ``tools/<task>/*.py`` ``main(argv)`` as the ``visionbox`` command runs: a user error
     is one message and status 2, ``--debug`` shows its traceback, ``--verbose`` the full log."""
     argv = list(sys.argv[1:] if argv is None else argv)
