@@ -59,10 +59,12 @@ def test_track_writes_frames_and_one_json_per_video(demo):
 
 FRESH = """
 import json, sys
-from visionbox.tracking.apis import MOTInferencer
+from visionbox.tracking.apis import MOTInferencer, init_track_model
 config, checkpoint, folder = sys.argv[1:]
+model = init_track_model(config, checkpoint)
 result = MOTInferencer(config, checkpoint, device="cpu")(folder)
-print(json.dumps(dict(n=len(result["predictions"]), last=result["predictions"][-1])))
+print(json.dumps(dict(model=type(model).__name__, n=len(result["predictions"]),
+                      last=result["predictions"][-1])))
 """
 
 
@@ -78,7 +80,7 @@ def test_fresh_process_loads_the_checkpoint_through_the_apis(demo, tmp_path):
     done = run_python(["-c", FRESH, config, checkpoint, str(short)], root)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["n"] == 4 and out["last"]["frame_id"] == 3
+    assert out["model"] == "ByteTrack" and out["n"] == 4 and out["last"]["frame_id"] == 3
     assert len(out["last"]["bboxes"]) == len(out["last"]["instances_id"])
 
 

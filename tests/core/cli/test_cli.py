@@ -98,3 +98,19 @@ def test_export_without_the_deploy_module_or_with_it(capsys):
         with pytest.raises(SystemExit) as info:
             main(["export", "--help"])
         assert info.value.code == 0 and "--format" in capsys.readouterr().out
+
+
+def test_visionbox_core_installs_the_console_script(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="visionbox")
+    assert script.value == "visionbox.core.cli:main" and script.dist.name == "visionbox-core"
+    command = os.path.join(os.path.dirname(sys.executable), "visionbox")
+    if not os.path.isfile(command):
+        pytest.skip(f"no {command}: the interpreter's scripts folder is elsewhere")
+    done = subprocess.run([command, "list-configs", "nosuchtask"], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("visionbox list-configs: error: Unknown task 'nosuchtask'")
