@@ -25,23 +25,30 @@ FAMILIES = {
     "heatmap": COCO.format("topdown_heatmap", "td-hm_res50_8xb64-210e"),
     "simcc": COCO.format("simcc", "simcc_res50_8xb64-210e"),
     "regression": COCO.format("topdown_regression", "td-reg_res50_rle-8xb64-210e"),
+    "rtmpose": COCO.format("rtmpose", "rtmpose-t_8xb256-420e"),
 }
 K = 5
 
 
 def _topdown(family: str) -> torch.nn.Module:
-    """The shipped COCO model of ``family`` with a tiny ResNet on 64 x 48 crops."""
+    """The shipped COCO model of ``family`` with a tiny ResNet (RTMPose: a narrow CSPNeXt) on
+    64 x 48 crops."""
     model = Config.fromfile(osp.join(CONFIGS, FAMILIES[family])).model
-    model.backbone = tiny_backbone_cfg(out_indices=(3,))
+    if family == "rtmpose":
+        model.backbone.update(widen_factor=0.0625, norm_cfg=dict(type="BN"), init_cfg=None)
+    else:
+        model.backbone = tiny_backbone_cfg(out_indices=(3,))
     head, codec = model.head, dict(model.head.decoder)
     head.update(in_channels=64, out_channels=17)
     codec["input_size"] = (SIZE[1], SIZE[0])
     if family == "heatmap":
         codec["heatmap_size"] = (SIZE[1] // 4, SIZE[0] // 4)
         head.update(deconv_out_channels=(16, 16, 16))
-    elif family == "simcc":
+    elif family in ("simcc", "rtmpose"):
         head.update(input_size=codec["input_size"], in_featuremap_size=(2, 2))
         head.pop("deconv_out_channels", None)
+        if family == "rtmpose":
+            head.update(gau_cfg=dict(hidden_dims=32, s=16, act_fn="SiLU"))
     else:
         head.update(num_joints=17)
         head.pop("out_channels")

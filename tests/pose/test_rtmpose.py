@@ -44,6 +44,17 @@ def test_rtmpose_has_mmpose_parameter_counts_and_keys(size, count):
         assert key in keys
 
 
+@pytest.mark.parametrize(("size", "decay"), [("t", 0.0), ("s", 0.0), ("m", 0.05), ("l", 0.05)])
+def test_rtmpose_sizes_share_one_recipe_with_mmpose_weight_decay(size, decay):
+    cfg = load_config(osp.join(CONFIGS, RTMPOSE.format(size)))
+    assert cfg.optim_wrapper.optimizer.weight_decay == decay
+    assert cfg.optim_wrapper.optimizer.lr == 4e-3 and cfg.train_dataloader.batch_size == 256
+    assert cfg.model.head.in_channels == int(1024 * cfg.model.backbone.widen_factor)
+    name = "tiny" if size == "t" else size
+    assert f"/cspnext-{name}_udp-aic-coco" in cfg.model.backbone.init_cfg.checkpoint
+    assert cfg.train_cfg.max_epochs == 420 and cfg.param_scheduler[1].begin == 210
+
+
 def test_rtmpose_two_stage_recipe():
     cfg = load_config(osp.join(CONFIGS, RTMPOSE.format("m")))
     hooks = {h["type"]: h for h in cfg.custom_hooks}
