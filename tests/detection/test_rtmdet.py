@@ -4,13 +4,20 @@ counts and keys, configs, CachedMosaic / CachedMixUp keeping boxes on their pixe
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.structures import InstanceData
 
-from visionbox.core.testing import assert_all_params_have_grad
+from visionbox.core.models import fuse_conv_bn
+from visionbox.core.testing import (
+    assert_all_params_have_grad,
+    count_batchnorms,
+    randomize_batchnorm,
+)
 from visionbox.detection.registry import MODELS, TASK_UTILS, TRANSFORMS
 
 from .conftest import load_cfg, make_samples
@@ -334,3 +341,28 @@ def test_rtmdet_ins_dynamic_masks_and_prediction():
         pred = model(**batch, mode="predict")[0].pred_instances
     assert pred.masks.dtype == torch.bool and pred.masks.shape[1:] == (64, 64)
     assert len(pred.masks) == len(pred.bboxes) == len(pred.scores) > 0
+
+
+@pytest.mark.parametrize("ins", [False, True], ids=["rtmdet", "rtmdet-ins"])
+def test_folding_batchnorms_keeps_every_level_s_norm(ins):
+    """The towers share their convs across levels but not their norms: folding the norms (what
+    ``init_detector`` and ``test.py`` do) gives every level its own copy of the conv, and the
+    folded model computes what the unfolded one did."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_rtmdet_ins_cfg() if ins else tiny_rtmdet_cfg())
+    randomize_batchnorm(model).eval()
+    inputs = torch.randn(2, 3, 64, 64)
+    folded = fuse_conv_bn(copy.deepcopy(model))
+    assert count_batchnorms(folded) == 0
+    with torch.no_grad():
+        expected = _flat(model(inputs, mode="tensor"))
+        got = _flat(folded(inputs, mode="tensor"))
+    assert len(got) == len(expected) >= 6
+    for out, ref in zip(got, expected):
+        torch.testing.assert_close(out, ref, atol=1e-4, rtol=1e-4)
+
+
+def _flat(outputs) -> list[torch.Tensor]:
+    if torch.is_tensor(outputs):
+        return [outputs]
+    return [t for item in outputs for t in _flat(item)]

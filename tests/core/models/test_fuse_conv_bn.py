@@ -55,6 +55,31 @@ def test_conv_with_bias_and_affine_free_batchnorm():
     _assert_fused_equal(model, tiny_images(2, 3, 8))
 
 
+class _SharedConvLevels(nn.Module):
+    """One conv shared by three ConvModules (and a Sequential pair), each with its own BN."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels = nn.ModuleList(
+            ConvModule(3, 8, 3, padding=1, norm_cfg=dict(type="BN")) for _ in range(3)
+        )
+        for level in self.levels[1:]:
+            level.conv = self.levels[0].conv
+        self.pairs = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(3, 8, 1), nn.BatchNorm2d(8)) for _ in range(2)
+        )
+        self.pairs[1][0] = self.pairs[0][0]
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [level(x) for level in self.levels] + [pair(x) for pair in self.pairs]
+
+
+def test_shared_conv_takes_each_batchnorm_in_its_own_copy():
+    fused = _assert_fused_equal(_SharedConvLevels(), tiny_images(2, 3, 8))
+    assert fused.levels[1].conv is not fused.levels[0].conv
+    assert fused.pairs[1][0] is not fused.pairs[0][0]
+
+
 def test_norm_before_conv_is_not_folded():
     module = ConvModule(8, 8, 1, norm_cfg=dict(type="BN"), order=("norm", "conv", "act"))
     randomize_batchnorm(module).eval()

@@ -13,6 +13,10 @@ Which pairs are folded (only pairs that are certainly applied one after the othe
 - ``conv{k}`` directly followed by ``bn{k}`` / ``norm{k}`` among a module's children, the
   OpenMMLab and torchvision ResNet layout (``conv1``, ``bn1``, ``conv2``, ``bn2``, ...).
 
+A convolution shared by several modules, each with its own BatchNorm (RTMDet's heads share their
+tower convs across levels but not their norms), is first copied for each of them, so every copy
+takes its own BatchNorm.
+
 A BatchNorm is folded when it is in eval mode (or is torchvision's ``FrozenBatchNorm2d``) and uses
 running statistics; one in train mode is left alone, since it normalises with batch statistics.
 The folded BatchNorm becomes ``nn.Identity``, so the model is for inference only (its
@@ -21,7 +25,9 @@ The folded BatchNorm becomes ``nn.Identity``, so the model is for inference only
 
 from __future__ import annotations
 
+import copy
 import re
+from collections import Counter
 
 import torch
 from torch import nn
@@ -91,13 +97,23 @@ def _fold(conv: nn.Module, bn: nn.Module) -> bool:
     return True
 
 
-def _fuse_conv_module(module: ConvModule) -> int:
+def _own_conv(parent: nn.Module, name: str, shared: set[int]) -> nn.Module:
+    """``parent``'s child ``name``, replaced by a private copy when other modules share it."""
+    conv = getattr(parent, name)
+    if id(conv) in shared:
+        conv = copy.deepcopy(conv)
+        setattr(parent, name, conv)
+    return conv
+
+
+def _fuse_conv_module(module: ConvModule, shared: set[int]) -> int:
     norm_name = module.norm_name
     if norm_name is None or module.order.index("conv") > module.order.index("norm"):
         return 0
     norm = getattr(module, norm_name)
-    conv = module.conv
-    if not (_is_foldable_bn(norm) and _is_foldable_conv(conv)) or not _fold(conv, norm):
+    if not (_is_foldable_bn(norm) and _is_foldable_conv(module.conv)):
+        return 0
+    if not _fold(_own_conv(module, "conv", shared), norm):
         return 0
     setattr(module, norm_name, nn.Identity())
     module.with_bias = True
@@ -134,13 +150,15 @@ def fuse_conv_bn(model: nn.Module) -> nn.Module:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"fuse_conv_bn expects an nn.Module, got {type(model).__name__}")
+    parents = Counter(id(child) for module in model.modules() for child in module.children())
+    shared = {key for key, n in parents.items() if n > 1}
     count = 0
     for module in list(model.modules()):
         if isinstance(module, ConvModule):
-            count += _fuse_conv_module(module)
+            count += _fuse_conv_module(module, shared)
             continue
         for conv_name, bn_name in _pairs(module):
-            if _fold(getattr(module, conv_name), getattr(module, bn_name)):
+            if _fold(_own_conv(module, conv_name, shared), getattr(module, bn_name)):
                 setattr(module, bn_name, nn.Identity())
                 count += 1
     model.fused_conv_bn = count
