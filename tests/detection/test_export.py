@@ -8,11 +8,16 @@ import copy
 
 import pytest
 import torch
+from torch import Tensor
 
 from visionbox.core.deploy import end2end, run_exported
 from visionbox.core.testing import tiny_backbone_cfg
 from visionbox.core.testing.export import FORMATS, assert_dets_equal, export_and_verify
-from visionbox.detection.deploy import DenseDetectorEnd2End, TwoStageDetectorEnd2End
+from visionbox.detection.deploy import (
+    DenseDetectorEnd2End,
+    RTMDetInsEnd2End,
+    TwoStageDetectorEnd2End,
+)
 from visionbox.detection.registry import MODELS
 from visionbox.detection.structures import DetDataSample
 
@@ -23,8 +28,9 @@ SIZE = 64
 
 
 def _dense_cfg(kind: str) -> dict:
-    if kind == "rtmdet":
-        cfg = copy.deepcopy(load_cfg("rtmdet/rtmdet_tiny_8xb32-300e_coco.py").model)
+    if kind in ("rtmdet", "rtmdet-ins"):
+        name = "rtmdet-ins" if kind == "rtmdet-ins" else "rtmdet"
+        cfg = copy.deepcopy(load_cfg(f"rtmdet/{name}_tiny_8xb32-300e_coco.py").model)
         cfg.backbone.update(widen_factor=0.125, init_cfg=None)
         cfg.neck.update(in_channels=[32, 64, 128], out_channels=16)
         cfg.bbox_head.update(in_channels=16, feat_channels=16, num_classes=3)
@@ -86,7 +92,7 @@ def _model(kind: str, detections: bool = True) -> torch.nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(_cfg(kind)).eval()
     with torch.no_grad():
-        if kind == "rtmdet":  # its 0.01-std init gives equal scores at many points: spread them
+        if kind.startswith("rtmdet"):  # 0.01-std init: equal scores at many points; spread them
             for param in model.bbox_head.parameters():
                 param.add_(torch.randn_like(param) * 0.1)
         for bias in _cls_biases(model):
@@ -107,16 +113,18 @@ def _eager(model: torch.nn.Module, inputs: torch.Tensor) -> list:
         return [s.pred_instances for s in model.predict(inputs, samples, rescale=False)]
 
 
-KINDS = ("faster", "mask", "double", "retinanet", "fcos", "yolox", "rtmdet")
+KINDS = ("faster", "mask", "double", "retinanet", "fcos", "yolox", "rtmdet", "rtmdet-ins")
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_end2end_wrapper_equals_predict(kind):
     model = _model(kind)
     wrapper = end2end(model)
-    expected = (
-        TwoStageDetectorEnd2End if kind in ("faster", "mask", "double") else DenseDetectorEnd2End
-    )
+    expected = DenseDetectorEnd2End
+    if kind in TWO:
+        expected = TwoStageDetectorEnd2End
+    elif kind == "rtmdet-ins":
+        expected = RTMDetInsEnd2End
     assert isinstance(wrapper, expected)
     inputs = torch.randn(2, 3, SIZE, SIZE)
     with torch.no_grad():
@@ -134,7 +142,7 @@ def test_end2end_wrapper_equals_predict(kind):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "rtmdet-ins"])  # its own test below
 def test_exported_detector_equals_eager(kind, fmt, tmp_path):
     model = _model(kind)
     wrapper = end2end(model)
@@ -144,7 +152,13 @@ def test_exported_detector_equals_eager(kind, fmt, tmp_path):
 
 @pytest.mark.parametrize(
     ("kind", "fmt"),
-    [("mask", "onnx"), ("mask", "torch-export"), ("retinanet", "onnx"), ("yolox", "onnx")],
+    [
+        ("mask", "onnx"),
+        ("mask", "torch-export"),
+        ("retinanet", "onnx"),
+        ("yolox", "onnx"),
+        ("rtmdet-ins", "onnx"),
+    ],
 )
 def test_exported_detector_without_detections(kind, fmt, tmp_path):
     model = _model(kind, detections=False)
@@ -154,3 +168,35 @@ def test_exported_detector_without_detections(kind, fmt, tmp_path):
     path = export_and_verify(wrapper, inputs, fmt, tmp_path, dynamic_batch=False)
     dets, labels = run_exported(path, inputs)[:2]
     assert dets.shape == (2, wrapper.max_per_img, 5) and (dets == 0).all() and (labels == -1).all()
+
+
+def _assert_instance_masks_equal(dets: Tensor, masks: Tensor, results: list, thr: float) -> None:
+    """(N, K, H, W) exported probabilities, thresholded at ``thr``, equal each image's eager
+    bool masks row by row (rows matched by score); pixels within 1e-4 of ``thr`` may differ."""
+    for i, pred in enumerate(results):
+        count = len(pred.scores)
+        order = dets[i, :count, 4].argsort(descending=True)
+        eager = pred.masks[pred.scores.argsort(descending=True)]
+        probs = masks[i, :count][order]
+        assert probs.shape == eager.shape, (probs.shape, eager.shape)
+        undecided = (probs - thr).abs() < 1e-4
+        assert bool(((probs > thr) == eager)[~undecided].all())
+        assert int(eager.sum()) > 0, "the test needs mask pixels"
+        assert bool((masks[i, count:] == 0).all())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_exported_rtmdet_ins_masks_equal_eager(fmt, tmp_path):
+    """RTMDet-Ins's dynamic mask kernels, run batched over the K kept detections in the graph,
+    give the masks of ``predict`` (thresholded at ``mask_thr_binary``) in both formats, on a
+    batch of two and of three."""
+    model = _model("rtmdet-ins")
+    wrapper = end2end(model)
+    inputs = torch.randn(2, 3, SIZE, SIZE)
+    path = export_and_verify(wrapper, inputs, fmt, tmp_path, also=(torch.randn(3, 3, SIZE, SIZE),))
+    dets, labels, masks = (torch.as_tensor(t) for t in run_exported(path, inputs))
+    assert masks.shape == (2, wrapper.max_per_img, SIZE, SIZE)
+    results = _eager(model, inputs)
+    assert_dets_equal(dets, labels, results)
+    thr = model.bbox_head.test_cfg.mask_thr_binary
+    _assert_instance_masks_equal(dets, masks, results, thr)

@@ -28,6 +28,7 @@ __all__ = [
     "register_candidates",
     "candidates_of",
     "dense_candidates",
+    "head_outputs_candidates",
     "yolox_candidates",
     "rtmdet_candidates",
     "rpn_candidates",
@@ -38,8 +39,6 @@ __all__ = [
 
 CandidateFn = Callable[[nn.Module, tuple[Tensor, ...], tuple[int, int]], tuple[Tensor, Tensor]]
 _CANDIDATES: dict[type, CandidateFn] = {}
-#: Heads (by class name) whose predictions are more than boxes, with what is missing.
-_UNSUPPORTED = {"RTMDetInsSepBNHead": "RTMDet-Ins instance masks are not exported"}
 
 
 def register_candidates(*head_types: type) -> Callable[[CandidateFn], CandidateFn]:
@@ -56,8 +55,6 @@ def register_candidates(*head_types: type) -> Callable[[CandidateFn], CandidateF
 def candidates_of(head: nn.Module) -> CandidateFn:
     """The candidate function of ``head``'s class (the nearest registered base class)."""
     for cls in type(head).__mro__:
-        if cls.__name__ in _UNSUPPORTED:
-            raise NotImplementedError(f"no end-to-end export: {_UNSUPPORTED[cls.__name__]}")
         if cls in _CANDIDATES:
             return _CANDIDATES[cls]
     known = ", ".join(sorted(c.__name__ for c in _CANDIDATES))
@@ -103,11 +100,36 @@ def dense_candidates(
         decode: ``decode(priors (M, P), preds (M, 4))`` (default: the head's ``bbox_coder``).
         use_sigmoid: Sigmoid class scores (default: the head's ``use_sigmoid_cls``).
     """
+    outs = head(feats)
+    factors = outs[2] if len(outs) > 2 else None
+    boxes, scores, _ = head_outputs_candidates(
+        head, outs[0], outs[1], img_shape, factors, decode, use_sigmoid
+    )
+    return boxes, scores
+
+
+def head_outputs_candidates(
+    head: nn.Module,
+    cls_scores: tuple[Tensor, ...],
+    bbox_preds: tuple[Tensor, ...],
+    img_shape: tuple[int, int],
+    factors: tuple[Tensor, ...] | None = None,
+    decode: Callable[[Tensor, Tensor], Tensor] | None = None,
+    use_sigmoid: bool | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The candidates of :func:`dense_candidates` from the head's outputs.
+
+    Args:
+        cls_scores: L (B, A * C', H_l, W_l) class logits.
+        bbox_preds: L (B, A * 4, H_l, W_l) box predictions.
+        factors: L (B, A, H_l, W_l) score-factor logits, or None.
+
+    Returns:
+        ``(boxes, scores, prior_inds)``: (B, M, 4), (B, C, M) and (B, M) int64, the index of
+        each candidate's prior among all levels' priors (as ``grid_priors`` concatenated).
+    """
     decode = decode or head.bbox_coder.decode
     use_sigmoid = head.use_sigmoid_cls if use_sigmoid is None else use_sigmoid
-    outs = head(feats)
-    cls_scores, bbox_preds = outs[0], outs[1]
-    factors = outs[2] if len(outs) > 2 else None
     cfg = head.test_cfg or {}
     nms_pre, score_thr = cfg.get("nms_pre", -1), cfg.get("score_thr", 0.0)
     sizes = [tuple(s.shape[-2:]) for s in cls_scores]
@@ -115,7 +137,8 @@ def dense_candidates(
         sizes, dtype=bbox_preds[0].dtype, device=bbox_preds[0].device
     )
     num_imgs = cls_scores[0].size(0)
-    parts: dict[str, list[Tensor]] = dict(boxes=[], scores=[], labels=[], valid=[])
+    parts: dict[str, list[Tensor]] = dict(boxes=[], scores=[], labels=[], valid=[], inds=[])
+    offset = 0
     for level, (cls_score, bbox_pred) in enumerate(zip(cls_scores, bbox_preds)):
         per_location = bbox_pred.size(1) // 4
         channels = cls_score.size(1) // per_location
@@ -136,16 +159,17 @@ def dense_candidates(
         if factors is not None:
             factor = factors[level].permute(0, 2, 3, 1).reshape(num_imgs, -1)
             scores = scores * factor.gather(1, prior_inds).sigmoid()
-        for key, value in zip(parts, (boxes, scores, labels, valid)):
+        for key, value in zip(parts, (boxes, scores, labels, valid, prior_inds + offset)):
             parts[key].append(value)
-    boxes, scores, labels, valid = (torch.cat(parts[k], 1) for k in parts)
+        offset += priors[level].size(0)
+    boxes, scores, labels, valid, inds = (torch.cat(parts[k], 1) for k in parts)
     if getattr(head.bbox_coder, "clip_border", True):
         boxes = clip_boxes(boxes, img_shape)
     min_size = cfg.get("min_bbox_size", -1)
     if min_size >= 0:
         valid = valid & ((boxes[..., 2:] - boxes[..., :2]) > min_size).all(-1)
     scores = torch.where(valid, scores, torch.zeros_like(scores))
-    return boxes, one_hot_scores(scores, labels, num_classes)
+    return boxes, one_hot_scores(scores, labels, num_classes), inds
 
 
 @register_candidates(RTMDetHead)
