@@ -32,6 +32,15 @@ from last to first), so both see the same proposals. ``faster`` times the shippe
 torchvision's own random model.
 
 A ratio below 1.0 means VisionBox is faster.
+
+``rtmdet-s`` times two VisionBox real-time detectors against each other instead: RTMDet-s beside
+YOLOX-s (both from their shipped COCO configs, random weights, fast path), on one 640x640 image
+(their test scale) whatever ``--height`` / ``--width`` say, with the same threads. Ten classes are
+raised to a probability of about 0.1 on both (YOLOX's objectness to about 1; RTMDet-s's linear
+distances start at one stride, since its random ones give empty boxes) so that both run
+their whole post-processing: RTMDet its ``nms_pre=30000`` best (point, class) pairs and class-wise
+NMS to 300 detections, YOLOX the best class of every point and NMS to 100. The ratio is
+RTMDet-s / YOLOX-s (below 1.0: RTMDet-s is faster).
 """
 
 from __future__ import annotations
@@ -70,6 +79,9 @@ PAIRS = {
     "retinanet": ("retinanet/retinanet_r50_fpn_1x_coco.py", "retinanet_resnet50_fpn"),
     "fcos": ("fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py", "fcos_resnet50_fpn"),
 }
+#: VisionBox against VisionBox: (model, reference) configs, timed at ``REALTIME_SIZE``.
+REALTIME = {"rtmdet-s": ("rtmdet/rtmdet_s_8xb32-300e_coco.py", "yolox/yolox_s_8xb8-300e_coco.py")}
+REALTIME_SIZE = 640
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,7 +90,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per model and mode")
     parser.add_argument("--height", type=int, default=800)
     parser.add_argument("--width", type=int, default=1216)
-    parser.add_argument("--models", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+    choices = [*PAIRS, *REALTIME]
+    parser.add_argument("--models", nargs="+", default=choices, choices=choices)
     parser.add_argument("--modes", nargs="+", default=["inference", "train"])
     parser.add_argument("--channels-last", action="store_true", help="both in channels_last")
     parser.add_argument(
@@ -108,6 +121,32 @@ def build_pair(kind: str, args: argparse.Namespace) -> tuple[nn.Module, nn.Modul
     if kind == "faster-tv":
         reference.load_state_dict(torchvision_faster_rcnn_state(ours.state_dict()))
     freeze_like_ours(reference)
+    if args.channels_last:
+        ours = ours.to(memory_format=torch.channels_last)
+        reference = reference.to(memory_format=torch.channels_last)
+    return ours, reference
+
+
+def build_realtime_pair(kind: str, args: argparse.Namespace) -> tuple[nn.Module, nn.Module]:
+    """Our RTMDet-s and our YOLOX-s, random weights, ``SEEDED`` classes raised on both."""
+    models = []
+    for name in REALTIME[kind]:
+        cfg = Config.fromfile(os.path.join(CONFIGS, name))
+        cfg.model.backbone.init_cfg = None
+        cfg.model.data_preprocessor.batch_augments = None  # YOLOX's random multi-scale resize
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        models.append(model)
+    ours, reference = models
+    with torch.no_grad():
+        for conv_cls, conv_reg in zip(ours.bbox_head.rtm_cls, ours.bbox_head.rtm_reg):
+            conv_cls.bias[:SEEDED] = -2.2  # sigmoid -> 0.10
+            conv_reg.bias.fill_(1.0)  # distances of one stride: boxes with an area
+        for conv_cls, conv_obj in zip(
+            reference.bbox_head.multi_level_conv_cls, reference.bbox_head.multi_level_conv_obj
+        ):
+            conv_cls.bias[:SEEDED] = -2.2
+            conv_obj.bias.fill_(5.0)  # sigmoid -> 0.99
     if args.channels_last:
         ours = ours.to(memory_format=torch.channels_last)
         reference = reference.to(memory_format=torch.channels_last)
@@ -187,7 +226,9 @@ def freeze_like_ours(reference: nn.Module) -> None:
 
 
 def _ground_truth(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Three boxes (given for 800x1216, scaled to smaller images), labels and masks."""
     boxes = torch.tensor([[100.0, 120, 400, 500], [600, 200, 900, 700], [50, 50, 250, 200]])
+    boxes = boxes * torch.tensor([min(1.0, w / 1216), min(1.0, h / 800)]).repeat(2)
     labels = torch.tensor([1, 5, 17])
     masks = torch.zeros(3, h, w, dtype=torch.uint8)
     for i, (x1, y1, x2, y2) in enumerate(boxes.long().tolist()):
@@ -273,11 +314,13 @@ def main() -> None:
         f"channels_last={args.channels_last} fast_path={not args.no_fuse} "
         f"torch={torch.__version__}"
     )
-    print(
-        f"{'model':<10} {'mode':<10} {'visionbox':>10} {'torchvision':>12} {'ratio':>7} "
-        f"{'boxes (ours / tv)':>18}"
-    )
-    for kind in args.models:
+    against_torchvision = [kind for kind in args.models if kind in PAIRS]
+    if against_torchvision:
+        print(
+            f"{'model':<10} {'mode':<10} {'visionbox':>10} {'torchvision':>12} {'ratio':>7} "
+            f"{'boxes (ours / tv)':>18}"
+        )
+    for kind in against_torchvision:
         ours, reference = build_pair(kind, args)
         fast = ours if args.no_fuse else optimize_for_inference(copy.deepcopy(ours))
         for mode in args.modes:
@@ -293,6 +336,38 @@ def main() -> None:
             print(
                 f"{kind:<10} {mode:<10} {t_ours:>9.3f}s {t_ref:>11.3f}s {t_ours / t_ref:>7.2f} "
                 f"{boxes:>18}",
+                flush=True,
+            )
+    realtime = [kind for kind in args.models if kind in REALTIME]
+    if realtime:
+        time_realtime(realtime, args)
+
+
+def time_realtime(kinds: list[str], args: argparse.Namespace) -> None:
+    """RTMDet-s beside YOLOX-s on one 640x640 image (see the module docstring)."""
+    size = REALTIME_SIZE
+    img = torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+    print(f"\nimage=1x3x{size}x{size}, VisionBox against VisionBox")
+    print(
+        f"{'model':<10} {'mode':<10} {'rtmdet-s':>10} {'yolox-s':>12} {'ratio':>7} "
+        f"{'boxes (rtm / yolox)':>20}"
+    )
+    for kind in kinds:
+        ours, reference = build_realtime_pair(kind, args)
+        fast = tuple(
+            m if args.no_fuse else optimize_for_inference(copy.deepcopy(m))
+            for m in (ours, reference)
+        )
+        for mode in args.modes:
+            train = mode == "train"
+            pair = (ours, reference) if train else fast
+            (t_ours, t_ref), counts = time_pair(
+                tuple(ours_fn(model, img, train, kind) for model in pair), args.repeats
+            )
+            boxes = "" if train else f"{counts[0]} / {counts[1]}"
+            print(
+                f"{kind:<10} {mode:<10} {t_ours:>9.3f}s {t_ref:>11.3f}s {t_ours / t_ref:>7.2f} "
+                f"{boxes:>20}",
                 flush=True,
             )
 
