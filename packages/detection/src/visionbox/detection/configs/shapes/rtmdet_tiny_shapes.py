@@ -3,6 +3,11 @@
 # RandomCrop, HSV, CachedMixUp; PipelineSwitchHook to the light pipeline for the last epochs; an
 # EMA of the weights), small enough for 2 CPU cores.
 #
+# One change to RTMDet-tiny's head: exponentiated distances (``exp_on_reg=True``, as RTMDet-m/l/x).
+# Tiny's linear distances start at zero-sized boxes (IoU 0 with everything) and, from scratch and
+# in 16 epochs, leave the larger shapes undetected (bbox mAP 0.31); with them the same recipe
+# reaches bbox mAP 0.86.
+#
 #   CFG=packages/detection/src/visionbox/detection/configs/shapes/rtmdet_tiny_shapes.py
 #   python tools/make_shapes.py --task detection --out data/shapes_det
 #   python tools/detection/train.py $CFG
@@ -17,7 +22,7 @@ img_scale = (160, 160)  # width, height (the 256x256 images are trained and test
 model = dict(
     backbone=dict(widen_factor=0.125, init_cfg=None),
     neck=dict(in_channels=[32, 64, 128], out_channels=32),
-    bbox_head=dict(in_channels=32, feat_channels=32, num_classes=len(classes)),
+    bbox_head=dict(in_channels=32, feat_channels=32, num_classes=len(classes), exp_on_reg=True),
     test_cfg=dict(nms_pre=1000, score_thr=0.01, max_per_img=100),
 )
 

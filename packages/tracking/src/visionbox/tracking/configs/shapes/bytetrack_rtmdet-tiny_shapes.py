@@ -27,7 +27,9 @@ detector = _base_.model
 detector.pop("data_preprocessor")
 detector.backbone.update(dict(widen_factor=0.125, init_cfg=None))
 detector.neck.update(dict(in_channels=[32, 64, 128], out_channels=32))
-detector.bbox_head.update(dict(in_channels=32, feat_channels=32, num_classes=1))
+# exponentiated distances (as RTMDet-m/l/x): tiny's linear ones start at zero-sized boxes and
+# train too slowly from scratch for a demo of a few epochs
+detector.bbox_head.update(dict(in_channels=32, feat_channels=32, num_classes=1, exp_on_reg=True))
 detector.test_cfg.update(dict(nms_pre=1000, score_thr=0.05, max_per_img=100))
 del _base_.model
 
@@ -105,8 +107,9 @@ max_epochs = 8
 train_cfg = dict(
     _delete_=True, type="EpochBasedTrainLoop", max_epochs=max_epochs, val_interval=max_epochs
 )
-val_cfg = dict(type="ValLoop")
-test_cfg = dict(type="TestLoop")
+# the detection base's loops carry its scope, in which they would build the MOT datasets
+val_cfg = dict(_delete_=True, type="ValLoop")
+test_cfg = dict(_delete_=True, type="TestLoop")
 optim_wrapper = dict(
     _delete_=True,
     type="OptimWrapper",
