@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from visionbox.core.engine import load_config
 from visionbox.core.models import CSPNeXt
@@ -67,6 +68,21 @@ def test_rtmpose_two_stage_recipe():
     assert rbt["scale_factor"] == [0.75, 1.25] and rbt["rotate_factor"] == 60
     tiny = load_config(osp.join(CONFIGS, RTMPOSE.format("t")))
     assert [h["type"] for h in tiny.custom_hooks] == ["PipelineSwitchHook"]  # no EMA for -t
+
+
+def test_rtmpose_shapes_config_inherits_the_recipe_at_its_own_size():
+    cfg = load_config(osp.join(CONFIGS, "shapes/rtmpose-t_shapes-96x128.py"))
+    hooks = {h["type"]: h for h in cfg.custom_hooks}
+    assert hooks["EMAHook"]["ema_type"] == "ExpMomentumEMA"
+    assert hooks["PipelineSwitchHook"]["switch_epoch"] == cfg.max_epochs - cfg.stage2_num_epochs
+    init = cfg.model.backbone.init_cfg  # from scratch: no COCO checkpoint
+    assert init.type == "Kaiming" and "checkpoint" not in init
+    for pipeline in (cfg.train_pipeline, hooks["PipelineSwitchHook"]["switch_pipeline"]):
+        affine = [t for t in pipeline if t["type"] == "TopdownAffine"][0]
+        assert tuple(affine["input_size"]) == (96, 128)
+    model = MODELS.build(cfg.model)
+    x, y = model(torch.zeros(2, 3, 128, 96), None, mode="tensor")
+    assert x.shape == (2, 11, 192) and y.shape == (2, 11, 256)
 
 
 def _results(h=64, w=48):
