@@ -15,6 +15,8 @@ import torch
 
 from visionbox.core.engine import load_config
 from visionbox.core.models import CSPNeXt
+from visionbox.core.testing import assert_optimized_model_matches
+from visionbox.pose.models.heads.utils import flip_vectors
 from visionbox.pose.registry import MODELS, TRANSFORMS
 
 ROOT = osp.join(osp.dirname(__file__), "..", "..")
@@ -83,6 +85,31 @@ def test_rtmpose_shapes_config_inherits_the_recipe_at_its_own_size():
     model = MODELS.build(cfg.model)
     x, y = model(torch.zeros(2, 3, 128, 96), None, mode="tensor")
     assert x.shape == (2, 11, 192) and y.shape == (2, 11, 256)
+
+
+def test_rtmpose_fast_path_keeps_its_outputs():
+    cfg = load_config(osp.join(CONFIGS, "shapes/rtmpose-t_shapes-96x128.py"))
+    model = MODELS.build(cfg.model)
+    inputs = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(0))
+    assert_optimized_model_matches(model, lambda m: m(inputs, None, mode="tensor"))
+
+
+def test_rtmpose_through_the_pose_inferencer(tmp_path, monkeypatch):
+    from visionbox.core.datasets.shapes import make_shapes
+    from visionbox.pose.apis import PoseInferencer
+
+    make_shapes("pose", tmp_path / "data" / "shapes_pose", num_train=1, num_val=1)
+    monkeypatch.chdir(tmp_path)  # the config reads data/shapes_pose/dataset_info.py
+    image = sorted((tmp_path / "data" / "shapes_pose" / "val").iterdir())[0]
+    inferencer = PoseInferencer("pose::shapes/rtmpose-t_shapes-96x128.py", device="cpu")
+    person = inferencer(str(image))["predictions"][0][0]
+    assert np.asarray(person["keypoints"]).shape == (11, 2)
+    assert np.isfinite(person["keypoint_scores"]).all()
+
+
+def test_simcc_flip_names_the_keypoint_count():
+    with pytest.raises(ValueError, match="flip_indices has 17 entries for 11 keypoints"):
+        flip_vectors(torch.zeros(1, 11, 8), torch.zeros(1, 11, 8), list(range(17)))
 
 
 def _results(h=64, w=48):

@@ -99,6 +99,10 @@ def flip_heatmaps(
 def flip_vectors(x_labels: Tensor, y_labels: Tensor, flip_indices: Sequence[int]) -> tuple:
     """Undo a horizontal flip on (B, K, W_x) / (B, K, W_y) SimCC vectors."""
     index = list(flip_indices)
+    if len(index) != x_labels.shape[1]:
+        raise ValueError(
+            f"flip_indices has {len(index)} entries for {x_labels.shape[1]} keypoints."
+        )
     return x_labels.flip(-1)[:, index], y_labels[:, index]
 
 
