@@ -40,7 +40,8 @@ raised to a probability of about 0.1 on both (YOLOX's objectness to about 1; RTM
 distances start at one stride, since its random ones give empty boxes) so that both run
 their whole post-processing: RTMDet its ``nms_pre=30000`` best (point, class) pairs and class-wise
 NMS to 300 detections, YOLOX the best class of every point and NMS to 100. The ratio is
-RTMDet-s / YOLOX-s (below 1.0: RTMDet-s is faster).
+RTMDet-s / YOLOX-s (below 1.0: RTMDet-s is faster); a ``network`` row times the networks alone
+(preprocessed input to head outputs), so the rest of ``inference`` is post-processing.
 """
 
 from __future__ import annotations
@@ -343,6 +344,19 @@ def main() -> None:
         time_realtime(realtime, args)
 
 
+def network_fn(model: nn.Module, img: torch.Tensor, train: bool, kind: str) -> Callable[[], int]:
+    """The network alone (backbone, neck, head outputs; no post-processing), in eval mode."""
+    model.eval()
+    inputs = model.data_preprocessor(dict(inputs=[img], data_samples=None), False)["inputs"]
+
+    def run() -> int:
+        with torch.no_grad():
+            model(inputs, mode="tensor")
+        return 0
+
+    return run
+
+
 def time_realtime(kinds: list[str], args: argparse.Namespace) -> None:
     """RTMDet-s beside YOLOX-s on one 640x640 image (see the module docstring)."""
     size = REALTIME_SIZE
@@ -358,13 +372,14 @@ def time_realtime(kinds: list[str], args: argparse.Namespace) -> None:
             m if args.no_fuse else optimize_for_inference(copy.deepcopy(m))
             for m in (ours, reference)
         )
-        for mode in args.modes:
+        for mode in ("network", *args.modes):
             train = mode == "train"
             pair = (ours, reference) if train else fast
+            make = network_fn if mode == "network" else ours_fn
             (t_ours, t_ref), counts = time_pair(
-                tuple(ours_fn(model, img, train, kind) for model in pair), args.repeats
+                tuple(make(model, img, train, kind) for model in pair), args.repeats
             )
-            boxes = "" if train else f"{counts[0]} / {counts[1]}"
+            boxes = "" if mode != "inference" else f"{counts[0]} / {counts[1]}"
             print(
                 f"{kind:<10} {mode:<10} {t_ours:>9.3f}s {t_ref:>11.3f}s {t_ours / t_ref:>7.2f} "
                 f"{boxes:>20}",
