@@ -2,7 +2,8 @@
 against eager PyTorch, and time onnxruntime (CPU) and the ``ExportedProgram`` beside eager.
 
 Each family is a shipped config (the VisionBox Shapes demos where there is one, else the COCO /
-Cityscapes config) with random weights (a seeded init), exported through
+Cityscapes config) with random weights (a seeded init; RTMDet's classification convs re-drawn so
+that it draws boxes), exported through
 :func:`visionbox.core.deploy.end2end` on one seeded random input of the size given in ``FAMILIES``.
 ``max diff`` is the largest difference over the outputs (boxes in pixels for detectors);
 ``verified`` says whether every output is within its bound (see
@@ -44,6 +45,7 @@ FAMILIES = [
     ("FCOS R18-FPN", "detection::shapes/fcos_r18_fpn_shapes.py", (3, 256, 256)),
     ("YOLOX-tiny", "detection::shapes/yolox_tiny_shapes.py", (3, 256, 256)),
     ("RTMDet-tiny", "detection::rtmdet/rtmdet_tiny_8xb32-300e_coco.py", (3, 320, 320)),
+    ("RTMDet-Ins-tiny (Shapes)", "detection::shapes/rtmdet-ins_tiny_shapes.py", (3, 160, 160)),
     ("FCN R18-D8", "segmentation::shapes/fcn_r18-d8_shapes-256x256.py", (3, 256, 256)),
     (
         "PSPNet R50-D8",
@@ -69,7 +71,25 @@ def _build(config: str) -> torch.nn.Module:
     _drop_pretrained(model_cfg)
     torch.manual_seed(0)
     with MODELS.switch_scope_and_registry(cfg.default_scope) as registry:
-        return registry.build(model_cfg).eval()
+        model = registry.build(model_cfg).eval()
+    _draw_boxes(model)
+    return model
+
+
+def _draw_boxes(model: torch.nn.Module) -> None:
+    """Re-draw the classification convs of RTMDet heads: their focal-loss prior (bias -4.6, a
+    score of 0.01) and 0.01-std weights keep every box of a random network under the score
+    threshold, so post-processing and the mask branch would never run. With zero biases the
+    scores sit near 0.5 and the detector keeps ``max_per_img`` boxes; 10-std weights spread
+    them enough that no two kept boxes tie (tied scores may leave NMS in either order)."""
+    convs = getattr(getattr(model, "bbox_head", None), "rtm_cls", None)
+    if convs is None:
+        return
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for conv in convs if isinstance(convs, torch.nn.ModuleList) else [convs]:
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=gen) * 10.0)
+            conv.bias.zero_()
 
 
 def _inputs(model: torch.nn.Module, shape) -> tuple[torch.Tensor, ...]:
