@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
 import torchvision
 import transformer_backbones
+from timing import compare, timed
 from torch import nn
 
 from visionbox.core.models import optimize_for_inference
@@ -81,29 +81,6 @@ def forward_backward_fn(model: nn.Module, x: torch.Tensor) -> Callable[[], None]
         _last(model(x)).sum().backward()
 
     return run
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def compare(
-    ours: Callable[[], None], theirs: Callable[[], None], repeats: int
-) -> tuple[float, float]:
-    """Medians of alternating timed runs after one warm-up run each."""
-    ours()
-    theirs()
-    ours_times, their_times = [], []
-    for i in range(repeats):
-        if i % 2 == 0:
-            ours_times.append(timed(ours))
-            their_times.append(timed(theirs))
-        else:
-            their_times.append(timed(theirs))
-            ours_times.append(timed(ours))
-    return statistics.median(ours_times), statistics.median(their_times)
 
 
 def matmul_gflops(repeats: int, n: int = 4096) -> float:

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +35,7 @@ import numpy as np
 import torch
 import torchvision
 from mmengine.registry import init_default_scope
+from timing import compare, count_macs
 from torch import nn
 
 from visionbox.core.engine import load_config
@@ -111,52 +110,6 @@ def trunk_fn(model: nn.Module, x: torch.Tensor) -> Callable[[], None]:
     return run
 
 
-def count_macs(fn: Callable[[], None], model: nn.Module) -> int:
-    """Run ``fn`` once and return the multiply-accumulates of ``model``'s conv and linear layers."""
-    total = 0
-
-    def conv_hook(module: nn.Conv2d, _inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
-        kh, kw = module.kernel_size
-        total += output.numel() * (module.in_channels // module.groups) * kh * kw
-
-    def linear_hook(module: nn.Linear, _inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
-        total += output.numel() * module.in_features
-
-    handles = []
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            handles.append(m.register_forward_hook(conv_hook))
-        elif isinstance(m, nn.Linear):
-            handles.append(m.register_forward_hook(linear_hook))
-    try:
-        fn()
-    finally:
-        for handle in handles:
-            handle.remove()
-    return total
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def compare(
-    left: Callable[[], None], right: Callable[[], None], repeats: int
-) -> tuple[float, float]:
-    """Medians of alternating timed runs (the warm-up runs happened while counting MACs)."""
-    left_times, right_times = [], []
-    for i in range(repeats):
-        first, second = (left, right) if i % 2 == 0 else (right, left)
-        t_first, t_second = timed(first), timed(second)
-        left_times.append(t_first if first is left else t_second)
-        right_times.append(t_second if first is left else t_first)
-    return statistics.median(left_times), statistics.median(right_times)
-
-
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -202,7 +155,7 @@ def main() -> None:
         ]
         for (left_name, left, run_left), (right_name, right, run_right) in pairs:
             macs_left, macs_right = count_macs(run_left, left), count_macs(run_right, right)
-            t_left, t_right = compare(run_left, run_right, args.repeats)
+            t_left, t_right = compare(run_left, run_right, args.repeats, warmup=False)
             ratio = t_left / t_right
             per_mac = ratio * macs_right / macs_left
             print(

@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -42,6 +40,7 @@ from pathlib import Path
 
 import torch
 import torchvision
+from timing import compare, count_macs
 from torch import nn
 from torchvision.models import segmentation as tv_seg
 
@@ -136,43 +135,6 @@ def peer_fn(model: nn.Module, x: torch.Tensor, grad_mode: str) -> Callable[[], N
     return run
 
 
-def count_macs(fn: Callable[[], None], model: nn.Module) -> int:
-    """Run ``fn`` once and return the multiply-accumulates of ``model``'s conv layers."""
-    total = 0
-
-    def hook(module: nn.Conv2d, _inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
-        kh, kw = module.kernel_size
-        total += output.numel() * (module.in_channels // module.groups) * kh * kw
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
-    try:
-        fn()
-    finally:
-        for handle in handles:
-            handle.remove()
-    return total
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def compare(
-    ours: Callable[[], None], theirs: Callable[[], None], repeats: int
-) -> tuple[float, float]:
-    """Medians of alternating timed runs (the warm-up runs happened while counting MACs)."""
-    ours_times, their_times = [], []
-    for i in range(repeats):
-        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)
-        t_first, t_second = timed(first), timed(second)
-        ours_times.append(t_first if first is ours else t_second)
-        their_times.append(t_second if first is ours else t_first)
-    return statistics.median(ours_times), statistics.median(their_times)
-
-
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -209,7 +171,7 @@ def main() -> None:
                 macs = count_macs(run_ours, model)
                 if peer_name not in peer_macs:
                     peer_macs[peer_name] = count_macs(run_peer, peers[peer_name])
-                t_ours, t_peer = compare(run_ours, run_peer, args.repeats)
+                t_ours, t_peer = compare(run_ours, run_peer, args.repeats, warmup=False)
                 ratio = t_ours / t_peer
                 per_mac = ratio * peer_macs[peer_name] / macs
                 print(
