@@ -3,8 +3,9 @@ against eager PyTorch, and time onnxruntime (CPU) and the ``ExportedProgram`` be
 
 Each family is a shipped config (the VisionBox Shapes demos where there is one, else the COCO /
 Cityscapes config) with random weights (a seeded init; RTMDet's classification convs re-drawn so
-that it draws boxes), exported through
-:func:`visionbox.core.deploy.end2end` on one seeded random input of the size given in ``FAMILIES``.
+that it draws boxes, heatmap heads' final convs scaled so that the maps have peaks), exported
+through :func:`visionbox.core.deploy.end2end` on one seeded random input of the size given in
+``FAMILIES``.
 ``max diff`` is the largest difference over the outputs (boxes in pixels for detectors);
 ``verified`` says whether every output is within its bound (see
 :mod:`visionbox.core.deploy.verify`). Latencies are medians of ``--repeats`` alternating runs
@@ -73,7 +74,20 @@ def _build(config: str) -> torch.nn.Module:
     with MODELS.switch_scope_and_registry(cfg.default_scope) as registry:
         model = registry.build(model_cfg).eval()
     _draw_boxes(model)
+    _draw_peaks(model)
     return model
+
+
+def _draw_peaks(model: torch.nn.Module) -> None:
+    """Scale a heatmap head's final conv by 100: a random network's heatmaps are flat, and DARK's
+    Newton step on the log of a flat map turns onnxruntime's 1e-7 convolution differences into
+    hundredths of a pixel; scaled, the maps have peaks, as a trained network's do."""
+    head = getattr(model, "head", None)
+    decoder = getattr(head, "decoder", None)
+    if type(decoder).__name__ not in ("MSRAHeatmap", "UDPHeatmap"):
+        return
+    with torch.no_grad():
+        head.final_layer.weight.mul_(100.0)
 
 
 def _draw_boxes(model: torch.nn.Module) -> None:
