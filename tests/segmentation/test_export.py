@@ -14,7 +14,7 @@ from visionbox.segmentation.deploy import SegmentorEnd2End
 from .test_models import HEADS, _segmentor
 
 EXPORTED = ["FCNHead", "PSPHead", "DepthwiseSeparableASPPHead", "UPerHead", "SegformerHead"]
-SIZE = 96  # a 12 x 12 feature map: PSP's pool scales (1, 2, 3, 6) divide it, as ONNX needs
+SIZE = 96  # a 12 x 12 feature map
 
 
 def _model(head: str) -> torch.nn.Module:
@@ -44,3 +44,11 @@ def test_exported_segmentor_equals_eager(head, fmt, tmp_path):
     wrapper = end2end(_model(head))
     inputs = torch.randn(2, 3, SIZE, SIZE)
     export_and_verify(wrapper, inputs, fmt, tmp_path, also=(torch.randn(3, 3, SIZE, SIZE),))
+
+
+def test_psp_exports_to_onnx_where_its_pool_scales_do_not_divide_the_features(tmp_path):
+    """ONNX has no adaptive pooling: at 80 x 80 (a 10 x 10 map; scales 3 and 6 do not divide
+    it) the pooled branches run as matrix products and still equal eager."""
+    pytest.importorskip("onnxruntime")
+    wrapper = end2end(_model("PSPHead"))
+    export_and_verify(wrapper, torch.randn(2, 3, 80, 80), "onnx", tmp_path)

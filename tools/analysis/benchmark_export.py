@@ -51,7 +51,7 @@ FAMILIES = [
     (
         "PSPNet R50-D8",
         "segmentation::pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py",
-        (3, 384, 768),  # PSP pool scales (1, 2, 3, 6) divide its 48 x 96 features (ONNX)
+        (3, 384, 768),
     ),
     ("SimpleBaseline R18 (heatmap)", "pose::shapes/td-hm_res18-slim_shapes-96x128.py", None),
     ("SimCC R50", "pose::body_2d_keypoint/simcc/coco/simcc_res50_8xb64-210e_coco-256x192.py", None),

@@ -10,18 +10,25 @@ Shape shorthand: N images; the input is a preprocessed (N, 3, H, W) float tensor
   that ``torch.export.load`` reads back without VisionBox); NMS is ``torchvision::nms``.
 
 With ``dynamic_batch`` the first dimension of every input and output is symbolic.
+
+ONNX has no adaptive average pooling: the exporter writes ``AveragePool`` only where the output
+size divides the input size. For ONNX, every ``nn.AdaptiveAvgPool2d`` other than a global one
+runs as two matrix products with PyTorch's bins (``P_h @ x @ P_w^T``), which exports at any input
+size (PSPNet at its 512 x 1024 crop: pool scales 3 and 6 on a 64 x 128 map).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import os.path as osp
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
+from torch.nn.modules.utils import _pair
 
 from ..utils.errors import UserError
 
@@ -102,7 +109,49 @@ def _default_input_names(count: int) -> list[str]:
     return ["input"] if count == 1 else [f"input{i}" for i in range(count)]
 
 
+def _pool_matrix(out: int, size: int, like: Tensor) -> Tensor:
+    """(out, size) averaging matrix of adaptive pooling: bin i spans
+    ``[floor(i * size / out), ceil((i + 1) * size / out))``, as PyTorch's."""
+    index = torch.arange(out)
+    start = index * size // out
+    end = -(-(index + 1) * size // out)
+    cols = torch.arange(size)
+    inside = (cols[None] >= start[:, None]) & (cols[None] < end[:, None])
+    return (inside / (end - start)[:, None]).to(like)
+
+
+def adaptive_avg_pool2d_as_matmul(x: Tensor, output_size: int | tuple) -> Tensor:
+    """``F.adaptive_avg_pool2d`` as ``P_h @ x @ P_w^T`` for a static (H, W):
+    (N, C, H, W) -> (N, C, out_h, out_w)."""
+    height, width = int(x.shape[-2]), int(x.shape[-1])
+    out_h, out_w = _pair(output_size)
+    out_h, out_w = out_h or height, out_w or width
+    return _pool_matrix(out_h, height, x) @ x @ _pool_matrix(out_w, width, x).t()
+
+
+@contextlib.contextmanager
+def _onnx_adaptive_pools(model: nn.Module) -> Iterator[None]:
+    """Run the model's non-global ``nn.AdaptiveAvgPool2d`` s as matrix products meanwhile."""
+    pools = [
+        m
+        for m in model.modules()
+        if isinstance(m, nn.AdaptiveAvgPool2d) and _pair(m.output_size) != (1, 1)
+    ]
+    for pool in pools:
+        pool.forward = lambda x, size=pool.output_size: adaptive_avg_pool2d_as_matmul(x, size)
+    try:
+        yield
+    finally:
+        for pool in pools:
+            del pool.forward
+
+
 def _export_onnx(model, inputs, path, names, dynamic_batch, opset) -> None:
+    with _onnx_adaptive_pools(model):
+        _export_onnx_file(model, inputs, path, names, dynamic_batch, opset)
+
+
+def _export_onnx_file(model, inputs, path, names, dynamic_batch, opset) -> None:
     with torch.no_grad():
         outputs = model(*inputs)
     count = len(outputs) if isinstance(outputs, (tuple, list)) else 1
