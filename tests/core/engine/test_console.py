@@ -43,9 +43,11 @@ def _emit_run(log: logging.Logger) -> None:
     log.info("Config:\nmodel = dict(type='FasterRCNN')")
     log.info("Hooks will be executed in the following order:\nbefore_run:")
     log.warning('"FileClient" will be deprecated in future. Please use io functions')
+    log.warning("The prefix is not set in metric class IoUMetric.")
     log.info("Checkpoints will be saved to /tmp/work.")
     log.info("Epoch(train)  [1][10/38]  lr: 2.0e-04  loss: 2.2150")
     log.info("Evaluating bbox...")
+    log.info("Epoch(val) [1][2/4]    eta: 0:00:01  time: 0.0318  data_time: 0.0031")
     log.info("Epoch(val) [1][4/4]    coco/bbox_mAP: 0.9020")
     log.info("Epoch(test) [4/4]    coco/bbox_mAP: 0.9020")
     log.warning("a real warning")
@@ -60,12 +62,31 @@ def test_quiet_terminal_keeps_only_progress_and_warnings(logger):
     assert shown == [
         "Checkpoints will be saved to /tmp/work.",
         "Epoch(train)  [1][10/38]  lr: 2.0e-04  loss: 2.2150",
+        "Epoch(val) [1][2/4]    eta: 0:00:01  time: 0.0318  data_time: 0.0031",
         "Epoch(val) [1][4/4]    coco/bbox_mAP: 0.9020",
         "a real warning",
     ]
     kept = log_file.read_text()
     for text in ("System environment", "Config:", "Hooks will be executed", "Epoch(test)"):
         assert text in kept
+
+
+def test_progress_bar_replaces_the_iteration_lines(logger, monkeypatch):
+    log, terminal, log_file = logger
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    hook = ProgressBarHook(interval=0)
+    hook.before_train(_Runner())
+    try:
+        _emit_run(log)
+    finally:
+        hook.after_train(_Runner())
+    shown = terminal.getvalue().splitlines()
+    assert shown == [
+        "Checkpoints will be saved to /tmp/work.",
+        "Epoch(val) [1][4/4]    coco/bbox_mAP: 0.9020",
+        "a real warning",
+    ]
+    assert "Epoch(val) [1][2/4]" in log_file.read_text()
 
 
 def test_verbose_shows_everything_but_the_deprecations(logger):
@@ -75,6 +96,7 @@ def test_verbose_shows_everything_but_the_deprecations(logger):
     shown = terminal.getvalue()
     assert "System environment" in shown and "Hooks will be executed" in shown
     assert "Evaluating bbox" in shown and "FileClient" not in shown
+    assert "The prefix is not set" not in shown
 
 
 def test_stdout_goes_to_the_log_file_when_quiet(logger):

@@ -4,7 +4,8 @@ Quiet by default (``set_verbose(True)`` / ``--verbose`` shows everything): the t
 warnings and errors, the training progress, one line of validation metrics and where the
 checkpoints go; the environment dump, the full config print, the hook table and the metrics'
 intermediate tables go to the run's log file only, and mmengine's ``FileClient`` /
-``HardDiskBackend`` deprecation warnings nowhere on the terminal. On a terminal,
+``HardDiskBackend`` deprecation warnings (and its notice about metrics without a prefix) nowhere
+on the terminal. On a terminal,
 :class:`ProgressBarHook` draws one progress line with the ETA and the per-iteration log lines go
 to the file; elsewhere (a pipe, CI) the plain log lines stay. A test's metrics are printed once,
 as a table (:func:`format_metrics`), by the command that ran it.
@@ -40,14 +41,21 @@ __all__ = [
 
 _state = {"verbose": False, "progress_bar": False}
 
-#: mmengine's deprecation warnings that no user can act on: never on the terminal.
-_DEPRECATIONS = ('"FileClient" will be deprecated', '"HardDiskBackend" is the alias')
+#: mmengine's warnings that no user can act on: never on the terminal. (Metrics without a
+#: prefix, such as ``IoUMetric`` or ``PCKAccuracy``, report their keys unprefixed on purpose,
+#: as in mmseg / mmpose.)
+_DEPRECATIONS = (
+    '"FileClient" will be deprecated',
+    '"HardDiskBackend" is the alias',
+    "The prefix is not set in metric class",
+)
 #: Per-iteration lines of mmengine's LoggerHook, replaced by the progress bar on a terminal.
 _ITERATION_LINES = ("Epoch(train)", "Iter(train)")
 #: The INFO lines a quiet terminal shows besides those (one line of validation metrics, where
 #: the checkpoints go); every other INFO record (environment, config, hooks, the metrics'
 #: intermediate tables) is for the log file.
-_TERMINAL_LINES = ("Epoch(val)", "Iter(val)", "Checkpoints will be saved to")
+_VAL_LINES = ("Epoch(val)", "Iter(val)")
+_TERMINAL_LINES = (*_VAL_LINES, "Checkpoints will be saved to")
 
 
 def set_verbose(verbose: bool) -> None:
@@ -71,7 +79,9 @@ class ConsoleFilter(logging.Filter):
             return False
         if _state["verbose"] or record.levelno >= logging.WARNING:
             return True
-        if message.startswith(_ITERATION_LINES):
+        if message.startswith(_ITERATION_LINES) or (
+            message.startswith(_VAL_LINES) and "eta:" in message
+        ):  # per-iteration lines (validation's summary line has no ETA)
             return not _state["progress_bar"]
         return message.startswith(_TERMINAL_LINES)
 
