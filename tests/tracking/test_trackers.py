@@ -188,19 +188,32 @@ def test_cmc_recovers_a_translation():
 
 
 def test_benchmark_tool_reports_every_tracker(tmp_path):
-    import importlib.util
     import json
+
+    tool = _benchmark_tool()
+    out = tmp_path / "bench.json"
+    table = tool.main(["--frames", "8", "--dets", "3", "12", "--out", str(out)])
+    assert set(table) == {*tool.TRACKERS, tool.REFERENCE}
+    assert all(table[t][n]["cpu_ms"] > 0 for t in table for n in ("3", "12"))
+    assert json.loads(out.read_text()) == table
+
+
+def _benchmark_tool():
+    import importlib.util
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[2] / "tools/analysis/benchmark_tracker.py"
     spec = importlib.util.spec_from_file_location("benchmark_tracker", path)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    out = tmp_path / "bench.json"
-    table = tool.main(["--frames", "8", "--dets", "3", "12", "--out", str(out)])
-    assert set(table) == {*tool.TRACKERS, tool.REFERENCE}
-    assert all(table[t][n]["cpu_ms"] > 0 for t in table for n in ("3", "12"))
-    assert json.loads(out.read_text()) == table
+    return tool
+
+
+@pytest.mark.parametrize("num_dets", [8, 120])  # the dense and the sparse overlap paths
+def test_bytetrack_ids_equal_the_per_track_reference(num_dets):
+    tool = _benchmark_tool()
+    frames = tool.make_frames(num_dets, 40, seed=num_dets)
+    assert tool.agreement(frames) == 1.0
 
 
 def test_ocsort_recovers_a_stopped_object_from_its_last_observation():

@@ -28,11 +28,11 @@ __all__ = ["KalmanFilter"]
 _NDIM = 4
 _I = np.arange(_NDIM)  # coordinate rows / columns
 _V = _I + _NDIM  # their velocities
-#: (8, 8) True off the four (coordinate, velocity) blocks.
-_OFF_BLOCKS = np.ones((2 * _NDIM, 2 * _NDIM), bool)
-for _a in (_I, _V):
-    for _b in (_I, _V):
-        _OFF_BLOCKS[_a, _b] = False
+#: Flat (row * 8 + column) positions of the four (coordinate, velocity) blocks' diagonals in
+#: an 8 x 8 covariance, in the order pp, pv, vp, vv: one gather or scatter reads or writes all.
+_BLOCK_FLAT = np.concatenate([(r * 8 + c) for r in (_I, _V) for c in (_I, _V)])
+#: Flat positions of every other entry.
+_OFF_FLAT = np.setdiff1d(np.arange(64), _BLOCK_FLAT)
 
 
 @TASK_UTILS.register_module()
@@ -67,6 +67,18 @@ class KalmanFilter:
         self._update_mat = np.eye(_NDIM, 2 * _NDIM)
         self._std_weight_position = 1.0 / 20
         self._std_weight_velocity = 1.0 / 160
+        wp, wv = self._std_weight_position, self._std_weight_velocity
+        # Noise standard deviations are ``height * scale + offset`` per state / measurement
+        # entry (the aspect ratio's are constants): one multiply-add per step for all tracks.
+        self._init_std = (
+            np.array([2 * wp, 2 * wp, 0, 2 * wp, 10 * wv, 10 * wv, 0, 10 * wv]),
+            np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]),
+        )
+        self._motion_std = (
+            np.array([wp, wp, 0, wp, wv, wv, 0, wv]),
+            np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]),
+        )
+        self._measure_std = (np.array([wp, wp, 0, wp]), np.array([0, 0, 1e-1, 0]))
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -75,6 +87,12 @@ class KalmanFilter:
         array = np.asarray(array, dtype=np.float64)
         single = array.ndim == ndim
         return (array[None] if single else array), single
+
+    @staticmethod
+    def _std(height: np.ndarray, scale_offset: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """(T,) box heights -> (T, D) noise standard deviations ``height * scale + offset``."""
+        scale, offset = scale_offset
+        return height[:, None] * scale + offset
 
     @staticmethod
     def _diag(std: np.ndarray) -> np.ndarray:
@@ -87,19 +105,20 @@ class KalmanFilter:
     @staticmethod
     def _is_blockwise(p: np.ndarray) -> bool:
         """Whether every (T, 8, 8) covariance is made of the (coordinate, velocity) blocks."""
-        return not p[:, _OFF_BLOCKS].any()
+        return not p.reshape(len(p), 64)[:, _OFF_FLAT].any()
 
     @staticmethod
     def _blocks(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(T, 4) variances of the coordinates, their covariances with (and of) the velocities
         and the velocity variances: pp, pv, vp, vv."""
-        return p[:, _I, _I], p[:, _I, _V], p[:, _V, _I], p[:, _V, _V]
+        blocks = p.reshape(len(p), 64)[:, _BLOCK_FLAT].reshape(len(p), 4, _NDIM)
+        return blocks[:, 0], blocks[:, 1], blocks[:, 2], blocks[:, 3]
 
     @staticmethod
     def _from_blocks(pp, pv, vp, vv) -> np.ndarray:
-        p = np.zeros(pp.shape[:1] + (2 * _NDIM, 2 * _NDIM))
-        p[:, _I, _I], p[:, _I, _V], p[:, _V, _I], p[:, _V, _V] = pp, pv, vp, vv
-        return p
+        p = np.zeros((len(pp), 64))
+        p[:, _BLOCK_FLAT] = np.concatenate([pp, pv, vp, vv], axis=1)
+        return p.reshape(len(pp), 2 * _NDIM, 2 * _NDIM)
 
     # Filter steps ----------------------------------------------------------------------------
 
@@ -110,20 +129,15 @@ class KalmanFilter:
             ``(mean, covariance)``: (N, 8) and (N, 8, 8), or (8,) and (8, 8) for one measurement.
         """
         z, single = self._batch(measurement, 1)
-        h = z[:, 3]
         mean = np.concatenate([z, np.zeros_like(z)], axis=1)
-        wp, wv = 2 * self._std_weight_position * h, 10 * self._std_weight_velocity * h
-        std = np.stack([wp, wp, np.full_like(h, 1e-2), wp, wv, wv, np.full_like(h, 1e-5), wv], 1)
-        cov = self._diag(std)
+        cov = self._diag(self._std(z[:, 3], self._init_std))
         return (mean[0], cov[0]) if single else (mean, cov)
 
     def predict(self, mean: np.ndarray, covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One constant-velocity step: x <- F x, P <- F P F^T + Q."""
         x, single = self._batch(mean, 1)
         p, _ = self._batch(covariance, 2)
-        h = x[:, 3]
-        wp, wv = self._std_weight_position * h, self._std_weight_velocity * h
-        std = np.stack([wp, wp, np.full_like(h, 1e-2), wp, wv, wv, np.full_like(h, 1e-5), wv], 1)
+        std = self._std(x[:, 3], self._motion_std)
         x = x @ self._motion_mat.T
         if self._is_blockwise(p):  # F P F^T block by block: F = [[1, 1], [0, 1]]
             pp, pv, vp, vv = self._blocks(p)
@@ -145,8 +159,7 @@ class KalmanFilter:
         x, single = self._batch(mean, 1)
         p, _ = self._batch(covariance, 2)
         h = x[:, 3]
-        wp = self._std_weight_position * h
-        std = np.stack([wp, wp, np.full_like(h, 1e-1), wp], 1)
+        std = self._std(h, self._measure_std)
         if self.use_nsa:
             std = std * (1.0 - np.broadcast_to(np.asarray(bbox_score, float), h.shape))[:, None]
         z = x[:, :_NDIM]

@@ -324,11 +324,19 @@ class BaseTracker(metaclass=ABCMeta):
         """``InstanceData`` with ``bboxes``, ``scores``, ``labels``, ``instances_id`` tensors."""
         device = like.device if isinstance(like, torch.Tensor) else "cpu"
         dtype = like.dtype if isinstance(like, torch.Tensor) else torch.float32
+        fields = dict(
+            bboxes=torch.as_tensor(bboxes, dtype=dtype, device=device).reshape(-1, 4),
+            scores=torch.as_tensor(scores, dtype=dtype, device=device),
+            labels=torch.as_tensor(labels, dtype=torch.long, device=device),
+            instances_id=torch.as_tensor(ids, dtype=torch.long, device=device),
+        )
+        if len({len(value) for value in fields.values()}) != 1:
+            raise ValueError(
+                f"tracker results of unequal lengths: { {k: len(v) for k, v in fields.items()} }"
+            )
         out = InstanceData()
-        out.bboxes = torch.as_tensor(bboxes, dtype=dtype, device=device).reshape(-1, 4)
-        out.scores = torch.as_tensor(scores, dtype=dtype, device=device)
-        out.labels = torch.as_tensor(labels, dtype=torch.long, device=device)
-        out.instances_id = torch.as_tensor(ids, dtype=torch.long, device=device)
+        for name, value in fields.items():  # lengths checked once above, not per field
+            out.set_field(value, name)
         return out
 
     @abstractmethod

@@ -126,26 +126,50 @@ class ByteTracker(BaseTracker):
 
     def _match(
         self,
-        rows: np.ndarray,
-        bboxes: np.ndarray,
-        labels: np.ndarray,
-        scores: np.ndarray,
+        pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        track_rows: np.ndarray,
+        det_mask: np.ndarray,
+        det_data: tuple[np.ndarray, np.ndarray, np.ndarray],
         weight: bool,
         iou_thr: float,
     ) -> np.ndarray:
-        """(N,) memory row matched to each detection, or -1."""
-        if len(rows) == 0 or len(bboxes) == 0:
-            return np.full(len(bboxes), -1, np.int64)
-        track_bboxes = bbox_cxcyah_to_xyxy(self._state["mean"][rows, :4])
-        det_to_track = match_by_iou(
-            track_bboxes,
-            self._items["labels"][rows],
-            bboxes,
-            labels,
-            scores if weight else None,
-            iou_thr,
-        )
-        return np.where(det_to_track >= 0, rows[np.maximum(det_to_track, 0)], -1)
+        """(N,) memory row matched to each detection of ``det_mask``, or -1.
+
+        Args:
+            pairs: The frame's overlapping (track row, detection, IoU) triples of equal labels
+                (see :meth:`track`), or ``None`` to measure this association on its own.
+            track_rows: (R,) memory rows that take part, ascending.
+            det_mask: (N,) detections that take part.
+            det_data: The frame's ``(bboxes, labels, scores)``.
+            weight: Multiply IoUs by the detection scores.
+            iou_thr: Lowest IoU of a match.
+        """
+        bboxes, labels, scores = det_data
+        matched = np.full(len(bboxes), -1, np.int64)
+        if len(track_rows) == 0 or not det_mask.any():
+            return matched
+        if pairs is None:  # iou_thr <= 0: pairs without overlap may match too
+            dets = np.nonzero(det_mask)[0]
+            det_to_track = match_by_iou(
+                bbox_cxcyah_to_xyxy(self._state["mean"][track_rows, :4]),
+                self._items["labels"][track_rows],
+                bboxes[dets],
+                labels[dets],
+                scores[dets] if weight else None,
+                iou_thr,
+            )
+            hit = det_to_track >= 0
+            matched[dets[hit]] = track_rows[det_to_track[hit]]
+            return matched
+        rows, cols, ious = pairs
+        track_mask = np.zeros(len(self._ids), bool)
+        track_mask[track_rows] = True
+        take = track_mask[rows] & det_mask[cols]
+        rows, cols, ious = rows[take], cols[take], ious[take]
+        if weight:
+            ious = ious * scores[cols]
+        shape = (len(self._ids), len(bboxes))
+        return sparse_linear_assignment(rows, cols, 1.0 - ious, shape, 1.0 - iou_thr)[1]
 
     def track(
         self,
@@ -156,7 +180,11 @@ class ByteTracker(BaseTracker):
         rescale: bool = False,
     ) -> InstanceData:
         """Track one frame (``model``, ``img``, ``data_preprocessor`` and ``rescale`` are unused;
-        they keep the call the same for every tracker)."""
+        they keep the call the same for every tracker).
+
+        The overlaps of every (track, detection) pair are measured once per frame, after the
+        Kalman prediction; the three associations take their pairs from them.
+        """
         frame_id, bboxes, scores, labels, like = self._detections(data_sample)
         if frame_id == 0:
             self.reset()
@@ -167,41 +195,38 @@ class ByteTracker(BaseTracker):
             lost = self._last_frame != frame_id - 1
             self._state["mean"][lost & ~tentative, 7] = 0.0  # no height velocity after a gap
             self.predict_motion()
+            pairs = None
+            if min(self.match_iou_thrs.values()) > 0:
+                pairs = iou_cost_pairs(
+                    bbox_cxcyah_to_xyxy(self._state["mean"][:, :4]),
+                    self._items["labels"],
+                    bboxes[keep],
+                    labels[keep],
+                )
+                kept = np.nonzero(keep)[0]
+                pairs = (pairs[0], kept[pairs[1]], 1.0 - pairs[2])  # (rows, cols, ious)
+            det_data = (bboxes, labels, scores)
+            weight = self.weight_iou_with_det_scores
             high = scores > self.obj_score_thrs["high"]
             low = keep & ~high
             rows_all = np.arange(len(self._ids))
             confirmed = rows_all[~tentative]
             # 1. confirmed tracks x high-score detections
-            hi = np.nonzero(high)[0]
             matched = self._match(
-                confirmed,
-                bboxes[hi],
-                labels[hi],
-                scores[hi],
-                self.weight_iou_with_det_scores,
-                self.match_iou_thrs["high"],
+                pairs, confirmed, high, det_data, weight, self.match_iou_thrs["high"]
             )
-            ids[hi[matched >= 0]] = self._ids[matched[matched >= 0]]
             # 2. tentative tracks x remaining high-score detections
-            rest = hi[matched < 0]
+            rest = high & (matched < 0)
             matched_t = self._match(
-                rows_all[tentative],
-                bboxes[rest],
-                labels[rest],
-                scores[rest],
-                self.weight_iou_with_det_scores,
-                self.match_iou_thrs["tentative"],
+                pairs, rows_all[tentative], rest, det_data, weight, self.match_iou_thrs["tentative"]
             )
-            ids[rest[matched_t >= 0]] = self._ids[matched_t[matched_t >= 0]]
             # 3. confirmed tracks seen last frame and still unmatched x low-score detections
             taken = np.zeros(len(self._ids), bool)
             taken[matched[matched >= 0]] = True
             second = confirmed[~taken[confirmed] & ~lost[confirmed]]
-            lo = np.nonzero(low)[0]
-            matched_l = self._match(
-                second, bboxes[lo], labels[lo], scores[lo], False, self.match_iou_thrs["low"]
-            )
-            ids[lo[matched_l >= 0]] = self._ids[matched_l[matched_l >= 0]]
+            matched_l = self._match(pairs, second, low, det_data, False, self.match_iou_thrs["low"])
+            rows = np.where(high, np.maximum(matched, matched_t), matched_l)
+            ids[rows >= 0] = self._ids[rows[rows >= 0]]
             # unmatched low-score detections are dropped
             keep = high | (ids >= 0)
         # new tracks from the unmatched detections above init_track_thr
