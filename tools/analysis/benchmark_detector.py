@@ -18,10 +18,12 @@ torchvision's back to back, alternating which goes first; medians are compared.
 
 Inference runs our fast path (``optimize_for_inference``: BatchNorm folded, channels-last), what
 ``init_detector`` and ``test.py`` do by default, against torchvision as its users run it;
-``--no-fuse`` times our plain model instead, ``--channels-last`` converts both.
+``--no-fuse`` times our plain model instead, ``--channels-last`` converts both, ``--compile``
+also compiles our backbone and neck (``optimize_for_inference(compile=True)``, as ``test.py
+--compile``; the warm-up run pays the compilation, whose time is printed).
 
     python tools/analysis/benchmark_detector.py --threads 2 --repeats 3 \
-        [--models faster faster-tv mask retinanet fcos] [--no-fuse] [--channels-last]
+        [--models faster faster-tv mask retinanet fcos] [--no-fuse] [--channels-last] [--compile]
 
 With random weights the two detectors propose different boxes, and the RoI heads' work depends on
 them (how many RoIs land on the large stride-4 map, and with mmdetection's ``sampling_ratio=0``
@@ -97,6 +99,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--channels-last", action="store_true", help="both in channels_last")
     parser.add_argument(
         "--no-fuse", action="store_true", help="time our plain model, not optimize_for_inference"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="also torch.compile our backbone and neck"
     )
     return parser.parse_args()
 
@@ -313,6 +318,7 @@ def main() -> None:
     print(
         f"threads={args.threads} image=1x3x{args.height}x{args.width} repeats={args.repeats} "
         f"channels_last={args.channels_last} fast_path={not args.no_fuse} "
+        f"compile={args.compile} "
         f"torch={torch.__version__}"
     )
     against_torchvision = [kind for kind in args.models if kind in PAIRS]
@@ -323,7 +329,20 @@ def main() -> None:
         )
     for kind in against_torchvision:
         ours, reference = build_pair(kind, args)
-        fast = ours if args.no_fuse else optimize_for_inference(copy.deepcopy(ours))
+        fast = ours
+        if not args.no_fuse or args.compile:
+            fast = optimize_for_inference(
+                copy.deepcopy(ours), fuse=not args.no_fuse, compile=args.compile
+            )
+        if args.compile and "inference" in args.modes:
+            # Compile in this process: inductor's worker processes otherwise stay busy beside
+            # the timed runs (torchvision's side measured 1.5x slower next to them).
+            import torch._inductor.config as inductor_config
+
+            inductor_config.compile_threads = 1
+            start = time.perf_counter()
+            ours_fn(fast, img, False, kind)()
+            print(f"{kind}: first compiled call {time.perf_counter() - start:.1f} s")
         for mode in args.modes:
             train = mode == "train"
             (t_ours, t_ref), counts = time_pair(

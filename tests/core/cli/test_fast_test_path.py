@@ -97,3 +97,17 @@ def test_no_fuse_is_a_flag_of_the_test_command():
     assert test_parser("detection").parse_args(["c.py", "k.pth", "--no-fuse"]).no_fuse is True
     with pytest.raises(ValueError, match="channels_last"):
         FastInferenceHook(channels_last="yes")
+
+
+def test_compile_is_a_flag_that_reaches_the_hook():
+    assert test_parser("detection").parse_args(["c.py", "k.pth"]).compile is False
+    assert test_parser("detection").parse_args(["c.py", "k.pth", "--compile"]).compile is True
+    hook = FastInferenceHook(fuse=False, compile=True)
+    assert (hook.fuse, hook.compile) == (False, True)
+    model = _conv_bn_net()  # no backbone or neck to compile: only --no-fuse applies
+    runner = _runner(model)
+    hook.before_test_epoch(runner)
+    assert runner.model is not model
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in runner.model.modules()) == 2
+    hook.after_test_epoch(runner, metrics={})
+    assert runner.model is model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 
 import pytest
 import torch
@@ -194,3 +195,25 @@ def test_is_conv_net():
     assert is_conv_net(ResNet(depth=18, base_channels=8))
     assert not is_conv_net(nn.Sequential(nn.Conv2d(3, 8, 4, 4), nn.Flatten(), nn.Linear(8, 512)))
     assert not is_conv_net(nn.ReLU())
+
+
+@pytest.mark.skipif(
+    shutil.which("cc") is None and shutil.which("gcc") is None,
+    reason="torch.compile's CPU backend needs a C compiler",
+)
+def test_optimize_for_inference_compiles_backbone_with_the_same_outputs():
+    class Wrapper(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = ResNet(depth=18, base_channels=8, stem_channels=8, out_indices=(3,))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.backbone(x)[-1]
+
+    model = randomize_batchnorm(Wrapper()).eval()
+    x = tiny_images(1, 3, 64)
+    reference = _outputs(model, x)[0]
+    fast = optimize_for_inference(copy.deepcopy(model), compile=True)
+    assert "forward" in vars(fast.backbone)  # the compiled forward, set on the instance
+    assert "forward" not in vars(model.backbone)
+    torch.testing.assert_close(_outputs(fast, x)[0], reference, atol=ATOL, rtol=1e-4)

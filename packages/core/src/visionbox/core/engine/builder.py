@@ -329,6 +329,7 @@ def test(
     default_scope: str | None = None,
     allow_partial: bool = False,
     fuse: bool = True,
+    compile: bool = False,
 ) -> dict[str, Any]:
     """Test ``checkpoint`` on the test set; write the metrics to ``<work_dir>/metrics.json``.
 
@@ -336,7 +337,8 @@ def test(
     (:func:`check_checkpoint`); ``allow_partial`` tests a checkpoint that covers the model only
     in part. With ``fuse`` (the default) the test runs on the fast inference path, a copy of the
     model with its BatchNorms folded (:class:`~.fuse_hook.FastInferenceHook`); ``fuse=False`` /
-    ``--no-fuse`` tests the model as trained.
+    ``--no-fuse`` tests the model as trained. ``compile`` (``--compile``) also runs the copy's
+    backbone and neck through ``torch.compile`` (see :func:`optimize_for_inference`).
 
     Returns:
         The metrics, as the evaluator computed them.
@@ -353,8 +355,8 @@ def test(
     )
     check_checkpoint(cfg, checkpoint, allow_partial=allow_partial)
     runner = _runner_from_config(cfg)
-    if fuse:
-        runner.register_hook(FastInferenceHook())
+    if fuse or compile:
+        runner.register_hook(FastInferenceHook(fuse=fuse, compile=compile))
     with stdout_to_log(runner.logger):
         metrics = runner.test()
     if runner.rank == 0:

@@ -4,7 +4,8 @@ train: ``config [--work-dir DIR] [--resume [PATH]] [--amp] [--auto-scale-lr]
 [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
 
 test: ``config checkpoint [--work-dir DIR] [--out FILE.pkl] [--show-dir DIR] [--allow-partial]
-[--no-fuse] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}] [--local_rank N]``
+[--no-fuse] [--compile] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+[--local_rank N]``
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def test_parser(task: str, prog: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="test the model as trained (default: BatchNorms folded into their convolutions)",
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also torch.compile the backbone and neck (pays for fixed-size inputs; measure)",
+    )
     _add_common(parser)
     return parser
 
@@ -123,6 +129,7 @@ def test_main(task: str, argv: Sequence[str] | None = None, prog: str | None = N
         default_scope=task,
         allow_partial=args.allow_partial,
         fuse=not args.no_fuse,
+        compile=args.compile,
     )
     if int(os.environ.get("RANK", "0")) == 0:
         print(format_metrics(metrics, title=f"{task} test"))

@@ -32,14 +32,20 @@ class FastInferenceHook(Hook):
 
     Args:
         channels_last: Passed to :func:`optimize_for_inference` (``None``: for conv nets).
+        fuse: Fold the BatchNorms (``--no-fuse`` with ``--compile`` only compiles).
+        compile: Also ``torch.compile`` the copy's backbone and neck (``--compile``).
     """
 
     priority = "LOWEST"
 
-    def __init__(self, channels_last: bool | None = None) -> None:
+    def __init__(
+        self, channels_last: bool | None = None, fuse: bool = True, compile: bool = False
+    ) -> None:
         if channels_last not in (None, True, False):
             raise ValueError(f"channels_last must be None, True or False, got {channels_last!r}")
         self.channels_last = channels_last
+        self.fuse = bool(fuse)
+        self.compile = bool(compile)
         self._saved: tuple[Any, str, nn.Module] | None = None
 
     @staticmethod
@@ -52,13 +58,19 @@ class FastInferenceHook(Hook):
     def before_test_epoch(self, runner: Any) -> None:
         owner, name = self._slot(runner)
         model = getattr(owner, name)
-        fast = optimize_for_inference(copy.deepcopy(model), channels_last=self.channels_last)
+        fast = optimize_for_inference(
+            copy.deepcopy(model),
+            fuse=self.fuse,
+            channels_last=self.channels_last,
+            compile=self.compile,
+        )
         self._saved = (owner, name, model)
         setattr(owner, name, fast)
         log_to_file_only(
             runner.logger,
-            f"Testing on the fast inference path: {fast.fused_conv_bn} BatchNorm(s) folded into "
-            "their convolutions (--no-fuse tests the model as trained).",
+            f"Testing on the fast inference path: {getattr(fast, 'fused_conv_bn', 0)} "
+            "BatchNorm(s) folded into their convolutions (--no-fuse tests the model as trained)"
+            + ("; backbone and neck compiled (torch.compile)." if self.compile else "."),
         )
 
     def after_test_epoch(self, runner: Any, metrics: dict | None = None) -> None:

@@ -46,8 +46,13 @@ def optimize_for_inference(
         channels_last: Store 4-D weights in channels-last order so that convolutions produce
             channels-last activations. ``None`` chooses it for conv nets (:func:`is_conv_net`),
             on CPU and GPU alike.
-        compile: Wrap the backbone (and neck, when there is one) in ``torch.compile``. It costs a
-            compilation on the first call for each input size; measure before using it.
+        compile: Wrap the backbone (and neck, when there is one) in ``torch.compile`` with
+            static shapes. Each new input size costs a compilation on its first call (seconds
+            to a minute; after torch's recompile limit, 8 sizes, a part runs eagerly), so it
+            pays for inputs of a fixed size: pose crops, segmentation and detector inputs padded
+            to one size, long test sets. A ResNet-50 trunk at 224x224 ran in about half the
+            eager fast path's time on a 2-core CPU (``tools/analysis/benchmark_detector.py
+            --compile`` measures a detector). Dynamic shapes compiled slower than eager there.
 
     Returns:
         ``model`` itself, in eval mode and for inference only (folded BatchNorms are gone).
@@ -67,5 +72,5 @@ def optimize_for_inference(
         for name in ("backbone", "neck"):
             part = getattr(model, name, None)
             if isinstance(part, nn.Module):
-                part.forward = torch.compile(part.forward, dynamic=True)
+                part.forward = torch.compile(part.forward, dynamic=False)
     return model
