@@ -50,9 +50,9 @@ def optimize_for_inference(
             static shapes. Each new input size costs a compilation on its first call (seconds
             to a minute; after torch's recompile limit, 8 sizes, a part runs eagerly), so it
             pays for inputs of a fixed size: pose crops, segmentation and detector inputs padded
-            to one size, long test sets. A ResNet-50 trunk at 224x224 ran in about half the
-            eager fast path's time on a 2-core CPU (``tools/analysis/benchmark_detector.py
-            --compile`` measures a detector). Dynamic shapes compiled slower than eager there.
+            to one size, long test sets. On a 2-core CPU it gained a few percent at best over
+            the folded, channels-last eager path (``tools/analysis/benchmark_detector.py
+            --compile`` measures a detector), and dynamic shapes ran slower than eager.
 
     Returns:
         ``model`` itself, in eval mode and for inference only (folded BatchNorms are gone).
