@@ -30,7 +30,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
-from ..config import Config
+from ..config import Config, resolve_scoped_path
 from ..registry import HOOKS, MODELS, RUNNERS, VISIONBOX_SCOPES, import_scope
 from ..utils import accepted_params, check_type_name
 from .checkpoint import atomic_write
@@ -57,13 +57,16 @@ _DEFAULT_RUNNER = "VisionBoxRunner"
 def load_config(
     cfg: str | Config | dict, cfg_options: dict | None = None, default_scope: str | None = None
 ) -> Config:
-    """Read ``cfg`` (a path, a ``Config`` or a dict), apply ``cfg_options`` and set the scope.
+    """Read ``cfg`` (a path, a shipped config's ``'scope::relative/path.py'``, a ``Config`` or a
+    dict), apply ``cfg_options`` and set the scope.
 
     The scope is the config's ``default_scope``, else ``default_scope``, else ``'core'``; the
     scope's VisionBox package is imported through the registry and ``custom_imports`` are
     imported, so that every type of the config can be resolved.
     """
     if isinstance(cfg, str):
+        if "::" in cfg:
+            cfg = str(resolve_scoped_path(cfg))
         if not osp.isfile(cfg):
             raise FileNotFoundError(f"Config file not found: {cfg}")
         cfg = Config.fromfile(cfg)

@@ -12,7 +12,13 @@ import torch
 from mmengine.dataset import Compose, pseudo_collate
 from torch import nn
 
-from visionbox.core.apis import check_image, load_weights, ready_for_inference, use_default_scope
+from visionbox.core.apis import (
+    check_image,
+    load_weights,
+    ready_for_inference,
+    resolve_config,
+    use_default_scope,
+)
 from visionbox.core.config import Config
 
 from ..registry import MODELS, TRANSFORMS
@@ -53,9 +59,7 @@ def init_detector(
         CheckpointReadError, CheckpointMismatchError: naming the checkpoint and what is wrong.
     """
     if isinstance(config, (str, os.PathLike)):
-        if not os.path.isfile(config):
-            raise FileNotFoundError(f"Config file not found: {config}")
-        config = Config.fromfile(os.fspath(config))
+        config = Config.fromfile(resolve_config(config))  # a path or 'scope::relative/path.py'
     elif not isinstance(config, Config):
         raise TypeError(f"config must be a path or a Config, got {type(config).__name__}")
     config = copy.deepcopy(config)

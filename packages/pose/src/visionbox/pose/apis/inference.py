@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -18,7 +19,13 @@ import torch
 from mmengine.dataset import Compose, pseudo_collate
 from torch import nn
 
-from visionbox.core.apis import check_image, load_weights, ready_for_inference, use_default_scope
+from visionbox.core.apis import (
+    check_image,
+    load_weights,
+    ready_for_inference,
+    resolve_config,
+    use_default_scope,
+)
 from visionbox.core.config import Config
 from visionbox.core.registry import MODELS as CORE_MODELS
 from visionbox.core.registry import TRANSFORMS as CORE_TRANSFORMS
@@ -43,9 +50,7 @@ _META_KEYS = (
 
 def _load_config(config: str | os.PathLike | Config, cfg_options: dict | None) -> Config:
     if isinstance(config, (str, os.PathLike)):
-        if not os.path.isfile(config):
-            raise FileNotFoundError(f"Config file not found: {config}")
-        config = Config.fromfile(os.fspath(config))
+        config = Config.fromfile(resolve_config(config))  # a path or 'scope::relative/path.py'
     elif not isinstance(config, Config):
         raise TypeError(f"config must be a path or a Config, got {type(config).__name__}")
     config = copy.deepcopy(config)
@@ -63,7 +68,13 @@ def _dataset_meta(config: Config, scope: str) -> dict:
         return parse_pose_metainfo(
             dict(metainfo or dict(from_file="configs/_base_/datasets/coco.py"))
         )
-    except FileNotFoundError:
+    except FileNotFoundError as err:
+        warnings.warn(
+            f"The config's keypoint metadata could not be read ({err}); using COCO's 17 "
+            "keypoints (names, skeleton, flip pairs). Run from the folder the config's paths "
+            "are relative to, or use a checkpoint written by train.py (it carries the metadata).",
+            stacklevel=3,
+        )
         return parse_pose_metainfo(dict(from_file="configs/_base_/datasets/coco.py"))
 
 

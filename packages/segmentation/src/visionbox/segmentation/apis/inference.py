@@ -23,7 +23,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from visionbox.core.apis import check_image, load_weights, ready_for_inference
+from visionbox.core.apis import check_image, load_weights, ready_for_inference, resolve_config
 
 from ..datasets.datasets import ShapesSegDataset
 from ..datasets.metainfo import ADE20K_METAINFO, CITYSCAPES_METAINFO, VOC_METAINFO
@@ -39,10 +39,7 @@ _LOADERS = ("LoadImageFromFile", "LoadImageFromNDArray")
 
 def _read_config(config: str | os.PathLike | Config, cfg_options: dict | None) -> Config:
     if isinstance(config, (str, os.PathLike)):
-        path = os.fspath(config)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"Config file not found: {path}")
-        config = Config.fromfile(path)
+        config = Config.fromfile(resolve_config(config))  # a path or 'scope::relative/path.py'
     elif isinstance(config, Config):
         config = copy.deepcopy(config)
     else:
