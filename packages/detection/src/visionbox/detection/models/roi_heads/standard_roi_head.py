@@ -196,6 +196,10 @@ class StandardRoIHead(BaseModule):
     ) -> list[InstanceData]:
         """Detections of every image: ``bboxes``, ``scores``, ``labels`` (and ``masks``)."""
         metas = [s.metainfo for s in batch_data_samples]
+        if self.with_mask:
+            # RoIAlign reads (N, C, H, W)-contiguous maps and copies channels-last ones (the fast
+            # path's) on every call: copy each level once for both branches.
+            x = tuple(feat.contiguous() for feat in x)
         results = self.predict_bbox(
             x, metas, rpn_results_list, self.test_cfg, rescale=rescale and not self.with_mask
         )
