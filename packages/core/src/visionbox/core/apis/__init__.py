@@ -1,6 +1,6 @@
 """What every task's inference APIs share: input checks, the base Inferencer, model loading."""
 
-from .base import BaseInferencer, resolve_config, to_plain
+from .base import BaseInferencer, read_config, resolve_config, to_plain
 from .inputs import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
@@ -33,6 +33,7 @@ __all__ = [
     "load_weights",
     "read_image",
     "ready_for_inference",
+    "read_config",
     "resolve_config",
     "to_plain",
     "use_default_scope",

@@ -18,6 +18,7 @@ A task subclass supplies ``init_model`` (its ``init_*`` function), ``forward`` (
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import os.path as osp
@@ -31,10 +32,11 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from torch import nn
 
-from ..config import resolve_scoped_path
+from ..config import Config as VisionBoxConfig
+from ..config import config_path
 from .inputs import ImageInput, collect_images, iter_images
 
-__all__ = ["BaseInferencer", "resolve_config", "to_plain"]
+__all__ = ["BaseInferencer", "read_config", "resolve_config", "to_plain"]
 
 _names = count()
 
@@ -48,12 +50,23 @@ def resolve_config(model: str | os.PathLike | Config) -> str | Config:
             f"model must be a config path or a Config, got {type(model).__name__}. A built "
             "nn.Module is used through the task's inference_* functions."
         )
-    path = os.fspath(model)
-    if "::" in path:
-        return str(resolve_scoped_path(path))
-    if not osp.isfile(path):
-        raise FileNotFoundError(f"Config file not found: {path}")
-    return path
+    return config_path(model)
+
+
+def read_config(
+    config: str | os.PathLike | VisionBoxConfig, cfg_options: dict | None = None
+) -> VisionBoxConfig:
+    """The config of an ``init_*`` function: a path, a ``'scope::relative/path.py'`` reference or
+    a ``Config`` (copied, never changed), with ``cfg_options`` merged."""
+    if isinstance(config, (str, os.PathLike)):
+        config = VisionBoxConfig.fromfile(config_path(config))
+    elif isinstance(config, VisionBoxConfig):
+        config = copy.deepcopy(config)
+    else:
+        raise TypeError(f"config must be a path or a Config, got {type(config).__name__}")
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    return config
 
 
 def to_plain(value: Any) -> Any:

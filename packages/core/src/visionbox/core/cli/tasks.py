@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, config_root, resolve_scoped_path
+from ..config import Config, config_path, config_root
 from ..registry import INFERENCERS, VISIONBOX_SCOPES, ScopeNotInstalledError, import_scope
 from ..utils.errors import UserError
 
@@ -47,15 +47,6 @@ class TaskNotFoundError(UserError):
 
 class CommandError(UserError, ValueError):
     """Arguments of a ``visionbox`` command that do not go together."""
-
-
-def config_path(config: str) -> str:
-    """A config file path, or the file of a ``'scope::relative/path.py'`` reference."""
-    if "::" in config:
-        return str(resolve_scoped_path(config))
-    if not osp.isfile(config):
-        raise FileNotFoundError(f"Config file not found: {config}")
-    return config
 
 
 def _scope_from_bases(path: str) -> str | None:

@@ -18,7 +18,7 @@ from mmengine.config import ConfigDict, DictAction
 from .config import Config
 from .legacy import LegacyConfigWarning, convert_legacy_keys
 from .openmmlab import PEER_SCOPES, CustomImportError, translate_openmmlab
-from .scoped import config_root, resolve_scoped_path
+from .scoped import config_path, config_root, resolve_scoped_path
 from .validate import ConfigValidationError, validate_config
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "DictAction",
     "LegacyConfigWarning",
     "PEER_SCOPES",
+    "config_path",
     "config_root",
     "convert_legacy_keys",
     "resolve_scoped_path",

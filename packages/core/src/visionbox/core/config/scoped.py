@@ -18,6 +18,7 @@ VisionBox scopes and hands every other path to mmengine's own resolver.
 from __future__ import annotations
 
 import importlib.util
+import os
 import os.path as osp
 import threading
 from collections.abc import Generator
@@ -88,6 +89,21 @@ def _shipped_configs(root: Path) -> list[str]:
         for p in root.rglob("*")
         if p.suffix in CONFIG_SUFFIXES and p.is_file()
     )
+
+
+def config_path(config: str | os.PathLike) -> str:
+    """A config file path, or the file of a shipped config's ``'scope::relative/path.py'``.
+
+    Raises:
+        FileNotFoundError: naming a path that is not a file (see :func:`resolve_scoped_path`
+            for the errors of a reference).
+    """
+    path = os.fspath(config)
+    if "::" in path:
+        return str(resolve_scoped_path(path))
+    if not osp.isfile(path):
+        raise FileNotFoundError(f"Config file not found: {path}")
+    return path
 
 
 def resolve_scoped_path(reference: str) -> Path:

@@ -30,7 +30,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
-from ..config import Config, resolve_scoped_path
+from ..config import Config, config_path
 from ..registry import HOOKS, MODELS, RUNNERS, VISIONBOX_SCOPES, import_scope
 from ..utils import accepted_params, check_type_name
 from .checkpoint import atomic_write
@@ -65,11 +65,7 @@ def load_config(
     imported, so that every type of the config can be resolved.
     """
     if isinstance(cfg, str):
-        if "::" in cfg:
-            cfg = str(resolve_scoped_path(cfg))
-        if not osp.isfile(cfg):
-            raise FileNotFoundError(f"Config file not found: {cfg}")
-        cfg = Config.fromfile(cfg)
+        cfg = Config.fromfile(config_path(cfg))
     elif isinstance(cfg, Config):
         cfg = copy.deepcopy(cfg)  # the caller's config is left as it was
     elif isinstance(cfg, dict):

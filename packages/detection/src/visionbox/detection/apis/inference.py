@@ -15,8 +15,8 @@ from torch import nn
 from visionbox.core.apis import (
     check_image,
     load_weights,
+    read_config,
     ready_for_inference,
-    resolve_config,
     use_default_scope,
 )
 from visionbox.core.config import Config
@@ -58,13 +58,7 @@ def init_detector(
         FileNotFoundError: naming a missing config or checkpoint file.
         CheckpointReadError, CheckpointMismatchError: naming the checkpoint and what is wrong.
     """
-    if isinstance(config, (str, os.PathLike)):
-        config = Config.fromfile(resolve_config(config))  # a path or 'scope::relative/path.py'
-    elif not isinstance(config, Config):
-        raise TypeError(f"config must be a path or a Config, got {type(config).__name__}")
-    config = copy.deepcopy(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
+    config = read_config(config, cfg_options)
     use_default_scope(config.get("default_scope", "detection"))
     model_cfg = copy.deepcopy(config.model)
     backbone = model_cfg.get("backbone", {})

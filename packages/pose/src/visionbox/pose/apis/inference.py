@@ -22,8 +22,8 @@ from torch import nn
 from visionbox.core.apis import (
     check_image,
     load_weights,
+    read_config,
     ready_for_inference,
-    resolve_config,
     use_default_scope,
 )
 from visionbox.core.config import Config
@@ -46,17 +46,6 @@ _META_KEYS = (
     "skeleton_links",
     "sigmas",
 )
-
-
-def _load_config(config: str | os.PathLike | Config, cfg_options: dict | None) -> Config:
-    if isinstance(config, (str, os.PathLike)):
-        config = Config.fromfile(resolve_config(config))  # a path or 'scope::relative/path.py'
-    elif not isinstance(config, Config):
-        raise TypeError(f"config must be a path or a Config, got {type(config).__name__}")
-    config = copy.deepcopy(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
-    return config
 
 
 def _dataset_meta(config: Config, scope: str) -> dict:
@@ -100,7 +89,7 @@ def init_model(
         FileNotFoundError: naming a missing config or checkpoint file.
         CheckpointReadError, CheckpointMismatchError: naming the checkpoint and what is wrong.
     """
-    config = _load_config(config, cfg_options)
+    config = read_config(config, cfg_options)
     scope = config.get("default_scope", "pose")
     use_default_scope(scope)
     model_cfg = copy.deepcopy(config.model)
