@@ -18,7 +18,7 @@ from ..task_modules.assignment import linear_assignment, sparse_linear_assignmen
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_overlap_pairs, bbox_overlaps
 from .base_tracker import BaseTracker
 
-__all__ = ["ByteTracker", "iou_cost", "iou_cost_pairs", "match_by_iou"]
+__all__ = ["ByteTracker", "iou_cost", "iou_cost_pairs", "iou_pairs", "match_by_iou"]
 
 
 def iou_cost(
@@ -36,6 +36,19 @@ def iou_cost(
     return np.where(track_labels[:, None] == det_labels[None, :], 1.0 - ious, np.inf)
 
 
+def iou_pairs(
+    track_bboxes: np.ndarray,
+    track_labels: np.ndarray,
+    det_bboxes: np.ndarray,
+    det_labels: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The overlapping (track, detection) pairs of equal labels: ``(rows, cols, ious)``, each
+    (P,), IoU > 0."""
+    rows, cols, ious = bbox_overlap_pairs(track_bboxes, det_bboxes)
+    same = track_labels[rows] == det_labels[cols]
+    return rows[same], cols[same], ious[same]
+
+
 def iou_cost_pairs(
     track_bboxes: np.ndarray,
     track_labels: np.ndarray,
@@ -48,9 +61,7 @@ def iou_cost_pairs(
     Pairs that do not overlap cost 1 (or are infeasible); a match threshold above IoU 0 never
     takes them, so the trackers measure only the overlapping pairs.
     """
-    rows, cols, ious = bbox_overlap_pairs(track_bboxes, det_bboxes)
-    same = track_labels[rows] == det_labels[cols]
-    rows, cols, ious = rows[same], cols[same], ious[same]
+    rows, cols, ious = iou_pairs(track_bboxes, track_labels, det_bboxes, det_labels)
     if det_scores is not None:
         ious = ious * det_scores[cols]
     return rows, cols, 1.0 - ious
@@ -197,14 +208,13 @@ class ByteTracker(BaseTracker):
             self.predict_motion()
             pairs = None
             if min(self.match_iou_thrs.values()) > 0:
-                pairs = iou_cost_pairs(
+                rows, cols, ious = iou_pairs(
                     bbox_cxcyah_to_xyxy(self._state["mean"][:, :4]),
                     self._items["labels"],
                     bboxes[keep],
                     labels[keep],
                 )
-                kept = np.nonzero(keep)[0]
-                pairs = (pairs[0], kept[pairs[1]], 1.0 - pairs[2])  # (rows, cols, ious)
+                pairs = (rows, np.nonzero(keep)[0][cols], ious)
             det_data = (bboxes, labels, scores)
             weight = self.weight_iou_with_det_scores
             high = scores > self.obj_score_thrs["high"]
