@@ -163,13 +163,13 @@ def refine_keypoints(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
     return keypoints
 
 
-def _newton_offsets(logmaps: np.ndarray, keypoints: np.ndarray, step: int) -> np.ndarray:
-    """One Newton step on (K, H, W) log-heatmaps at integer (N, K, 2) keypoints.
+def _newton_offsets(logmaps: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """DARK's Newton step on (K, H, W) log-heatmaps at integer (N, K, 2) keypoints.
 
-    First derivatives use central differences over one pixel, second ones over ``step`` pixels
-    (2 for DARK, 1 for UDP). Keypoints too close to the border or with a singular Hessian get
-    no offset.
+    First derivatives use central differences over one pixel, second ones over two pixels.
+    Keypoints too close to the border or with a singular Hessian get no offset.
     """
+    step = 2
     k, h, w = logmaps.shape
     x = keypoints[..., 0].astype(np.int64)
     y = keypoints[..., 1].astype(np.int64)
@@ -206,7 +206,7 @@ def refine_keypoints_dark(
         blur_kernel_size: Odd Gaussian kernel size of the modulation.
     """
     logmaps = np.log(np.clip(gaussian_blur(heatmaps, blur_kernel_size), 1e-3, 50.0))
-    return keypoints + _newton_offsets(logmaps, keypoints, step=2)
+    return keypoints + _newton_offsets(logmaps, keypoints)
 
 
 def refine_keypoints_dark_udp(

@@ -75,9 +75,10 @@ def _blur(maps: Tensor, kernel: int) -> Tensor:
     return blurred * factor[..., None, None]
 
 
-def _newton(logmaps: Tensor, x: Tensor, y: Tensor, step: int) -> Tensor:
-    """``_newton_offsets``: one Newton step on (N, K, H, W) log-heatmaps at integer (N, K)
+def _newton(logmaps: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """``_newton_offsets``: DARK's Newton step on (N, K, H, W) log-heatmaps at integer (N, K)
     maxima; (N, K, 2) offsets, 0 near the border or for a singular Hessian."""
+    step = 2
     h, w = logmaps.shape[-2:]
     ok = (x >= step) & (x < w - step) & (y >= step) & (y < h - step)
     x, y = x.clamp(step, w - 1 - step), y.clamp(step, h - 1 - step)
@@ -99,10 +100,10 @@ def _newton(logmaps: Tensor, x: Tensor, y: Tensor, step: int) -> Tensor:
     return torch.stack([ox, oy], -1)
 
 
-def _dark(heatmaps: Tensor, x: Tensor, y: Tensor, kernel: int, step: int) -> Tensor:
-    """DARK (step 2) or its UDP variant (step 1): blur, log, Newton step; (N, K, 2)."""
+def _dark(heatmaps: Tensor, x: Tensor, y: Tensor, kernel: int) -> Tensor:
+    """DARK: blur, log, Newton step; (N, K, 2) (the UDP variant is :func:`_dark_udp`)."""
     logmaps = _blur(heatmaps, kernel).clamp(1e-3, 50.0).log()
-    return torch.stack([x, y], -1) + _newton(logmaps, x, y, step)
+    return torch.stack([x, y], -1) + _newton(logmaps, x, y)
 
 
 def _dark_udp(heatmaps: Tensor, x: Tensor, y: Tensor, kernel: int) -> Tensor:
@@ -153,7 +154,7 @@ def heatmap_decode(codec, heatmaps: Tensor) -> tuple[Tensor, Tensor]:
     h, w = heatmaps.shape[-2:]
     x, y, scores = _maximum(heatmaps)
     if getattr(codec, "unbiased", False):
-        keypoints = _dark(heatmaps, x, y, codec.blur_kernel_size, step=2)
+        keypoints = _dark(heatmaps, x, y, codec.blur_kernel_size)
         scale = keypoints.new_tensor([float(s) for s in codec.scale_factor])
         return keypoints * scale, scores
     ok_x = (x > 1) & (x < w - 1) & (y > 0) & (y < h)
