@@ -327,6 +327,12 @@ def main() -> None:
             f"{'model':<10} {'mode':<10} {'visionbox':>10} {'torchvision':>12} {'ratio':>7} "
             f"{'boxes (ours / tv)':>18}"
         )
+    if args.compile:
+        # Compile in this process: inductor's worker processes otherwise stay busy beside the
+        # timed runs (torchvision's side measured 1.5x slower next to them).
+        import torch._inductor.config as inductor_config
+
+        inductor_config.compile_threads = 1
     for kind in against_torchvision:
         ours, reference = build_pair(kind, args)
         fast = ours
@@ -335,11 +341,6 @@ def main() -> None:
                 copy.deepcopy(ours), fuse=not args.no_fuse, compile=args.compile
             )
         if args.compile and "inference" in args.modes:
-            # Compile in this process: inductor's worker processes otherwise stay busy beside
-            # the timed runs (torchvision's side measured 1.5x slower next to them).
-            import torch._inductor.config as inductor_config
-
-            inductor_config.compile_threads = 1
             start = time.perf_counter()
             ours_fn(fast, img, False, kind)()
             print(f"{kind}: first compiled call {time.perf_counter() - start:.1f} s")
