@@ -147,10 +147,10 @@ def test_coupled_covariance_takes_the_matrix_path_with_the_same_formulas():
     full matrices; a block one element-wise. Both equal the textbook formulas."""
     kf = KalmanFilter()
     mean, cov = kf.initiate(np.array([[100, 80, 0.5, 60], [300, 50, 1.0, 40.0]]))
-    assert kf._is_blockwise(cov)
+    assert kf.to_blocks(cov) is not None
     coupled = cov.copy()
     coupled[:, 0, 1] = coupled[:, 1, 0] = 0.3 * np.sqrt(cov[:, 0, 0] * cov[:, 1, 1])
-    assert not kf._is_blockwise(coupled)
+    assert kf.to_blocks(coupled) is None
     f = kf._motion_mat
     z = mean[:, :4] + np.array([2.0, -1, 0.01, 3])
     for p0 in (cov, coupled):

@@ -38,6 +38,13 @@ def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, 
     return sparse_linear_assignment(rows, cols, cost[rows, cols], cost.shape, cost_limit)
 
 
+def _compact(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(index, return_inverse=True)`` of (P,) indices below ``size``, by counting
+    instead of sorting."""
+    present = np.bincount(index, minlength=size) > 0
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[index]
+
+
 def sparse_linear_assignment(
     rows: np.ndarray,
     cols: np.ndarray,
@@ -73,8 +80,8 @@ def sparse_linear_assignment(
     if alone.all():
         return track_to_det, det_to_track
     rows, cols, costs = rows[~alone], cols[~alone], costs[~alone]
-    track_ids, r = np.unique(rows, return_inverse=True)
-    det_ids, c = np.unique(cols, return_inverse=True)
+    track_ids, r = _compact(rows, num_tracks)
+    det_ids, c = _compact(cols, num_dets)
     # A pair below the limit saves (limit - cost); anything else saves nothing (= unmatched).
     saving_cost = np.zeros((len(track_ids), len(det_ids)))
     saving_cost[r, c] = costs - cost_limit

@@ -69,23 +69,22 @@ def bbox_overlap_pairs(
         rows, cols = np.nonzero(ious > 0)
         return rows, cols, ious[rows, cols]
     order = np.argsort(bboxes2[:, 0], kind="stable")
-    x1_sorted = bboxes2[order, 0]
-    widest = max(float((bboxes2[:, 2] - bboxes2[:, 0]).max()), 0.0)
-    lo = np.searchsorted(x1_sorted, bboxes1[:, 0] - widest, side="left")
-    hi = np.searchsorted(x1_sorted, bboxes1[:, 2], side="left")
+    x1a, y1a, x2a, y2a = bboxes1.T
+    x1b, y1b, x2b, y2b = bboxes2[order].T  # sorted by x1
+    widest = max(float((x2b - x1b).max()), 0.0)
+    lo = np.searchsorted(x1b, x1a - widest, side="left")
+    hi = np.searchsorted(x1b, x2a, side="left")
     counts = np.maximum(hi - lo, 0)
     total = int(counts.sum())
     if total == 0:
         return empty, empty, np.zeros(0)
+    # candidate k of box i is the sorted box lo[i] + (k - first candidate of box i)
     rows = np.repeat(np.arange(num1), counts)
-    starts = np.cumsum(counts) - counts
-    cols = order[lo[rows] + np.arange(total) - starts[rows]]
-    b1, b2 = bboxes1[rows], bboxes2[cols]
-    iw = np.minimum(b1[:, 2], b2[:, 2]) - np.maximum(b1[:, 0], b2[:, 0])
-    ih = np.minimum(b1[:, 3], b2[:, 3]) - np.maximum(b1[:, 1], b2[:, 1])
-    hit = (iw > 0) & (ih > 0)
-    rows, cols, b1, b2 = rows[hit], cols[hit], b1[hit], b2[hit]
-    inter = iw[hit] * ih[hit]
-    area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])
-    area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])
-    return rows, cols, inter / np.maximum(area1 + area2 - inter, eps)
+    cols = np.arange(total) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    iw = np.minimum(x2a[rows], x2b[cols]) - np.maximum(x1a[rows], x1b[cols])
+    ih = np.minimum(y2a[rows], y2b[cols]) - np.maximum(y1a[rows], y1b[cols])
+    hit = np.flatnonzero((iw > 0) & (ih > 0))
+    rows, cols, inter = rows[hit], cols[hit], iw[hit] * ih[hit]
+    area1 = (x2a - x1a) * (y2a - y1a)
+    area2 = (x2b - x1b) * (y2b - y1b)
+    return rows, order[cols], inter / np.maximum(area1[rows] + area2[cols] - inter, eps)

@@ -31,8 +31,6 @@ _V = _I + _NDIM  # their velocities
 #: Flat (row * 8 + column) positions of the four (coordinate, velocity) blocks' diagonals in
 #: an 8 x 8 covariance, in the order pp, pv, vp, vv: one gather or scatter reads or writes all.
 _BLOCK_FLAT = np.concatenate([(r * 8 + c) for r in (_I, _V) for c in (_I, _V)])
-#: Flat positions of every other entry.
-_OFF_FLAT = np.setdiff1d(np.arange(64), _BLOCK_FLAT)
 
 
 @TASK_UTILS.register_module()
@@ -65,6 +63,9 @@ class KalmanFilter:
         self._motion_mat = np.eye(2 * _NDIM)
         self._motion_mat[np.arange(_NDIM), _NDIM + np.arange(_NDIM)] = 1.0
         self._update_mat = np.eye(_NDIM, 2 * _NDIM)
+        # F C F^T of every coordinate's (pp, pv, vp, vv), acting on a (T, 16) row of blocks
+        per_block = np.array([[1, 1, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 0, 1]], float)
+        self._block_motion = np.kron(per_block, np.eye(_NDIM)).T
         self._std_weight_position = 1.0 / 20
         self._std_weight_velocity = 1.0 / 160
         wp, wv = self._std_weight_position, self._std_weight_velocity
@@ -103,22 +104,52 @@ class KalmanFilter:
         return out
 
     @staticmethod
-    def _is_blockwise(p: np.ndarray) -> bool:
-        """Whether every (T, 8, 8) covariance is made of the (coordinate, velocity) blocks."""
-        return not p.reshape(len(p), 64)[:, _OFF_FLAT].any()
+    def to_blocks(covariance: np.ndarray) -> np.ndarray | None:
+        """(T, 8, 8) covariances -> (T, 4, 4) blocks: rows pp, pv, vp, vv hold, per coordinate,
+        its variance, its covariances with its velocity (both orders) and the velocity's
+        variance; ``None`` when some covariance has other non-zero entries (then the blocks
+        hold fewer of its non-zeros than it does)."""
+        blocks = covariance.reshape(len(covariance), 64)[:, _BLOCK_FLAT]
+        if np.count_nonzero(blocks) != np.count_nonzero(covariance):
+            return None
+        return blocks.reshape(-1, 4, _NDIM)
 
     @staticmethod
-    def _blocks(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(T, 4) variances of the coordinates, their covariances with (and of) the velocities
-        and the velocity variances: pp, pv, vp, vv."""
-        blocks = p.reshape(len(p), 64)[:, _BLOCK_FLAT].reshape(len(p), 4, _NDIM)
-        return blocks[:, 0], blocks[:, 1], blocks[:, 2], blocks[:, 3]
+    def from_blocks(blocks: np.ndarray) -> np.ndarray:
+        """(T, 4, 4) blocks -> (T, 8, 8) covariances (see :meth:`to_blocks`)."""
+        p = np.zeros((len(blocks), 64))
+        p[:, _BLOCK_FLAT] = blocks.reshape(len(blocks), 4 * _NDIM)
+        return p.reshape(len(blocks), 2 * _NDIM, 2 * _NDIM)
 
-    @staticmethod
-    def _from_blocks(pp, pv, vp, vv) -> np.ndarray:
-        p = np.zeros((len(pp), 64))
-        p[:, _BLOCK_FLAT] = np.concatenate([pp, pv, vp, vv], axis=1)
-        return p.reshape(len(pp), 2 * _NDIM, 2 * _NDIM)
+    def predict_blocks(self, mean: np.ndarray, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict` of (T, 8) means and (T, 4, 4) :meth:`to_blocks` covariances: each
+        coordinate's 2 x 2 block C becomes F C F^T + Q with F = [[1, 1], [0, 1]], a linear map
+        of (pp, pv, vp, vv) that is one product for all tracks."""
+        var = self._std(mean[:, 3], self._motion_std) ** 2  # (T, 8)
+        blocks = (blocks.reshape(len(blocks), 16) @ self._block_motion).reshape(-1, 4, _NDIM)
+        blocks[:, 0::3] += var.reshape(-1, 2, _NDIM)  # Q on pp and vv
+        return mean @ self._motion_mat.T, blocks
+
+    def update_blocks(
+        self,
+        mean: np.ndarray,
+        blocks: np.ndarray,
+        measurement: np.ndarray,
+        bbox_score: float | np.ndarray = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`update` of (T, 8) means and (T, 4, 4) :meth:`to_blocks` covariances: one
+        scalar gain per coordinate and per velocity, ``g = (pp, vp) / s``, and each block entry
+        (a, b) loses ``g_a * C_bp`` (= ``g_a s g_b``)."""
+        std = self._std(mean[:, 3], self._measure_std)
+        if self.use_nsa:
+            std = std * (1.0 - np.broadcast_to(np.asarray(bbox_score, float), len(mean)))[:, None]
+        cross = blocks[:, 0::2]  # (T, 2, 4): pp and vp, the covariances with the position
+        s = cross[:, 0] + std**2  # (T, 4) innovation variances
+        gain = cross / s[:, None]  # (T, 2, 4): position and velocity gains
+        innovation = measurement - mean[:, :_NDIM]
+        mean = mean + (gain * innovation[:, None]).reshape(len(mean), 2 * _NDIM)
+        blocks = blocks - (gain[:, :, None] * cross[:, None]).reshape(blocks.shape)
+        return mean, blocks
 
     # Filter steps ----------------------------------------------------------------------------
 
@@ -137,15 +168,13 @@ class KalmanFilter:
         """One constant-velocity step: x <- F x, P <- F P F^T + Q."""
         x, single = self._batch(mean, 1)
         p, _ = self._batch(covariance, 2)
-        std = self._std(x[:, 3], self._motion_std)
-        x = x @ self._motion_mat.T
-        if self._is_blockwise(p):  # F P F^T block by block: F = [[1, 1], [0, 1]]
-            pp, pv, vp, vv = self._blocks(p)
-            var = std**2
-            p = self._from_blocks(
-                (pp + vp) + (pv + vv) + var[:, :_NDIM], pv + vv, vp + vv, vv + var[:, _NDIM:]
-            )
+        blocks = self.to_blocks(p)
+        if blocks is not None:
+            x, blocks = self.predict_blocks(x, blocks)
+            p = self.from_blocks(blocks)
         else:
+            std = self._std(x[:, 3], self._motion_std)
+            x = x @ self._motion_mat.T
             p = self._motion_mat @ p @ self._motion_mat.T + self._diag(std)
         return (x[0], p[0]) if single else (x, p)
 
@@ -184,18 +213,13 @@ class KalmanFilter:
         x, single = self._batch(mean, 1)
         p, _ = self._batch(covariance, 2)
         z, _ = self._batch(measurement, 1)
+        blocks = self.to_blocks(p)
+        if blocks is not None:
+            x, blocks = self.update_blocks(x, blocks, z, bbox_score)
+            p = self.from_blocks(blocks)
+            return (x[0], p[0]) if single else (x, p)
         proj_mean, proj_cov = self.project(x, p, bbox_score)
         innovation = z - proj_mean
-        if self._is_blockwise(p):  # scalar gains per coordinate: K = (pp, vp) / s
-            pp, pv, vp, vv = self._blocks(p)
-            s = proj_cov[:, _I, _I]
-            gain_p, gain_v = pp / s, vp / s
-            x = x + np.concatenate([gain_p * innovation, gain_v * innovation], axis=1)
-            p = self._from_blocks(
-                pp - gain_p * s * gain_p, pv - gain_p * s * gain_v,
-                vp - gain_v * s * gain_p, vv - gain_v * s * gain_v,
-            )  # fmt: skip
-            return (x[0], p[0]) if single else (x, p)
         ph = p[:, :, :_NDIM]  # P H^T: (T, 8, 4)
         gain = np.linalg.solve(proj_cov, ph.transpose(0, 2, 1)).transpose(0, 2, 1)  # (T, 8, 4)
         x = x + (gain @ innovation[:, :, None])[:, :, 0]

@@ -232,10 +232,13 @@ class BaseTracker(metaclass=ABCMeta):
         """Advance the Kalman state of ``rows`` (all tracks by default) by one frame."""
         if self.motion is None or "mean" not in self._state or self.empty:
             return
-        rows = np.arange(len(self._ids)) if rows is None else rows
-        mean, cov = self.motion.predict(self._state["mean"][rows], self._state["covariance"][rows])
-        self._state["mean"][rows] = mean
-        self._state["covariance"][rows] = cov
+        st = self._state
+        if rows is None:
+            st["mean"], st["covariance"] = self.motion.predict(st["mean"], st["covariance"])
+            return
+        st["mean"][rows], st["covariance"][rows] = self.motion.predict(
+            st["mean"][rows], st["covariance"][rows]
+        )
 
     # Reading the memory ----------------------------------------------------------------------
 

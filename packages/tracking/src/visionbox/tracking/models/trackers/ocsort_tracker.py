@@ -29,17 +29,15 @@ from .byte_tracker import iou_cost, iou_cost_pairs
 __all__ = ["OCSORTTracker"]
 
 
-def _centers(bboxes: np.ndarray) -> np.ndarray:
-    return np.stack(
-        [(bboxes[..., 0] + bboxes[..., 2]) / 2, (bboxes[..., 1] + bboxes[..., 3]) / 2], -1
-    )
+def _centres_yx(bboxes: np.ndarray) -> np.ndarray:
+    """(..., 4) x1y1x2y2 boxes -> (..., 2) centres as (y, x), the order of OC-SORT's
+    directions."""
+    return (bboxes[..., 1::-1] + bboxes[..., 3:1:-1]) / 2
 
 
-def _directions(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Unit (dy, dx) vectors from box centres ``start`` to ``end`` (broadcasting)."""
-    delta = _centers(end) - _centers(start)
-    delta = delta[..., ::-1]
-    return delta / (np.linalg.norm(delta, axis=-1, keepdims=True) + 1e-6)
+def _unit(delta: np.ndarray) -> np.ndarray:
+    """(..., 2) vectors scaled to length 1 (a zero vector stays 0)."""
+    return delta / (np.sqrt((delta * delta).sum(-1, keepdims=True)) + 1e-6)
 
 
 @MODELS.register_module()
@@ -81,6 +79,9 @@ class OCSORTTracker(BaseTracker):
         self.num_tentatives = int(num_tentatives)
         self.vel_consist_weight = float(vel_consist_weight)
         self.vel_delta_t = int(vel_delta_t)
+        #: What ``track`` measured of the frame before ``update`` changes the memory: each
+        #: track's last seen frame and past observation (and its centre).
+        self._frame: dict[str, np.ndarray] | None = None
 
     # State: observations of the last K frames, direction, state saved when a track is lost ----
 
@@ -92,29 +93,31 @@ class OCSORTTracker(BaseTracker):
         state.update(
             obs=obs,
             last_obs=values["bboxes"].astype(np.float64),
-            velocity=np.zeros((count, 2)),
-            has_velocity=np.zeros(count, bool),
+            velocity=np.zeros((count, 2)),  # (dy, dx); 0 until a second observation
             saved_mean=state["mean"].copy(),
             saved_covariance=state["covariance"].copy(),
         )
         return state
 
-    def update_state(self, rows: np.ndarray, values: dict[str, np.ndarray], frame_id: int) -> None:
+    def _past_observations(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(T', 4) observation of each track ``vel_delta_t`` frames ago, or its last one when
+        it was not observed then (the start of its direction)."""
         st = self._state
-        new = values["bboxes"].astype(np.float64)
-        gap = (
-            frame_id - self._last_frame_before[rows]
-            if hasattr(self, "_last_frame_before")
-            else None
-        )
-        if gap is not None and (gap > 1).any():  # ORU: only for tracks found again after a gap
-            found = np.nonzero(gap > 1)[0]
-            self._re_update(rows[found], new[found], gap[found])
-        # direction from the observation vel_delta_t frames ago (or the last one) to the new one
         past = st["obs"][rows, -1]
-        past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
-        st["velocity"][rows] = _directions(past, new)
-        st["has_velocity"][rows] = True
+        return np.where(np.isnan(past[:, :1]), st["last_obs"][rows], past)
+
+    def update_state(self, rows: np.ndarray, values: dict[str, np.ndarray], frame_id: int) -> None:
+        st, frame = self._state, self._frame
+        new = values["bboxes"].astype(np.float64)
+        if frame is not None:  # ORU: for tracks found again after a gap
+            gap = frame_id - frame["last_frame"][rows]
+            found = np.flatnonzero(gap > 1)
+            if len(found):
+                self._re_update(rows[found], new[found], gap[found])
+            past = frame["past"][rows]
+        else:
+            past = self._past_observations(rows)
+        st["velocity"][rows] = _unit(_centres_yx(new) - _centres_yx(past))
         st["obs"][rows, 0] = new
         st["last_obs"][rows] = new
         super().update_state(rows, values, frame_id)
@@ -122,16 +125,30 @@ class OCSORTTracker(BaseTracker):
     def _re_update(self, rows: np.ndarray, new: np.ndarray, gaps: np.ndarray) -> None:
         """ORU: from the state saved at each track's last observation, predict and update along
         the straight line to its new observation (``new`` (R, 4)) for the ``gaps - 1`` missed
-        frames, all tracks at once (step k runs on the tracks with a gap above k)."""
-        st = self._state
-        mean, cov = st["saved_mean"][rows].copy(), st["saved_covariance"][rows].copy()
+        frames, all tracks at once. The tracks are taken by decreasing gap, so that step k runs
+        on a leading slice of them (those with a gap above k)."""
+        st, kf = self._state, self.motion
+        order = np.argsort(-gaps, kind="stable")
+        rows, new, gaps = rows[order], new[order], gaps[order]
+        mean, cov = st["saved_mean"][rows], st["saved_covariance"][rows]
         last = st["last_obs"][rows]
-        for k in range(1, int(gaps.max())):
-            on = gaps > k
-            m, c = self.motion.predict(mean[on], cov[on])
-            virtual = last[on] + (k / gaps[on])[:, None] * (new[on] - last[on])
-            mean[on], cov[on] = self.motion.update(m, c, bbox_xyxy_to_cxcyah(virtual))
-        st["mean"][rows], st["covariance"][rows] = self.motion.predict(mean, cov)
+        steps = np.arange(1, int(gaps[0]))[:, None]  # (G - 1, 1)
+        # (G - 1, R, 4): the virtual observation of every step and track
+        virtual = bbox_xyxy_to_cxcyah(last + (steps / gaps)[..., None] * (new - last))
+        active = (gaps[None] > steps).sum(1)  # tracks in step k: a leading slice
+        blocks = kf.to_blocks(cov)
+        for k, count in enumerate(active.tolist()):
+            if blocks is None:  # a general covariance (after a camera-motion warp)
+                m, c = kf.predict(mean[:count], cov[:count])
+                mean[:count], cov[:count] = kf.update(m, c, virtual[k, :count])
+            else:
+                m, b = kf.predict_blocks(mean[:count], blocks[:count])
+                mean[:count], blocks[:count] = kf.update_blocks(m, b, virtual[k, :count])
+        if blocks is None:
+            st["mean"][rows], st["covariance"][rows] = kf.predict(mean, cov)
+        else:
+            mean, blocks = kf.predict_blocks(mean, blocks)
+            st["mean"][rows], st["covariance"][rows] = mean, kf.from_blocks(blocks)
 
     # Association -----------------------------------------------------------------------------
 
@@ -162,18 +179,18 @@ class OCSORTTracker(BaseTracker):
     def _ocm_cost(
         self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """IoU cost plus the direction-consistency term, on the candidate pairs."""
+        """IoU cost plus the direction-consistency term, on the candidate pairs: the angle
+        between a track's direction and the direction from its past observation to the
+        detection, from -0.5 (same way) to 0.5 (opposite); 0 for tracks without a direction."""
         st = self._state
         track_bboxes = bbox_cxcyah_to_xyxy(st["mean"][rows, :4])
         r, c, cost = self._pairs(
             track_bboxes, rows, bboxes, labels, scores, self.vel_consist_weight / 2
         )
-        past = st["obs"][rows, -1]
-        past = np.where(np.isnan(past).any(1, keepdims=True), st["last_obs"][rows], past)
-        to_det = _directions(past[r], bboxes[c])  # (P, 2)
-        cos = np.clip((to_det * st["velocity"][rows][r]).sum(-1), -1.0, 1.0)
-        angle = (np.arccos(cos) - np.pi / 2) / np.pi  # [-0.5, 0.5]
-        angle = angle * st["has_velocity"][rows][r]
+        pair_rows = rows[r]
+        to_det = _centres_yx(bboxes)[c] - self._frame["past_centres"][pair_rows]  # (P, 2)
+        cos = (_unit(to_det) * st["velocity"][pair_rows]).sum(-1)
+        angle = (np.arccos(np.clip(cos, -1.0, 1.0)) - np.pi / 2) / np.pi
         return r, c, cost + self.vel_consist_weight * angle
 
     def _assign(
@@ -211,38 +228,42 @@ class OCSORTTracker(BaseTracker):
         if not self.empty:
             st = self._state
             tentative = st["tentative"]
-            lost = self._last_frame != frame_id - 1
             tracked = self._last_frame == frame_id - 1
             # save the state of tracks observed last frame (for ORU), then predict
-            st["saved_mean"][tracked] = st["mean"][tracked]
-            st["saved_covariance"][tracked] = st["covariance"][tracked]
-            st["mean"][lost & ~tentative, 7] = 0.0
+            np.copyto(st["saved_mean"], st["mean"], where=tracked[:, None])
+            np.copyto(st["saved_covariance"], st["covariance"], where=tracked[:, None, None])
+            st["mean"][~tracked & ~tentative, 7] = 0.0
             self.predict_motion()
             st["obs"][:, 1:] = st["obs"][:, :-1]  # one frame older
             st["obs"][:, 0] = np.nan
+            past = self._past_observations()
+            self._frame = dict(
+                last_frame=self._last_frame.copy(), past=past, past_centres=_centres_yx(past)
+            )
             rows_all = np.arange(len(self._ids))
-            dets = np.nonzero(keep)[0]
+            dets = np.flatnonzero(keep)
             arrays = (bboxes, labels, scores)
             taken = np.zeros(len(self._ids), bool)
             for rows in (rows_all[~tentative], rows_all[tentative]):
                 free = dets[ids[dets] < 0]
                 matched = self._assign(rows, self._ocm_cost, free, *arrays)
-                ids[free[matched >= 0]] = self._ids[matched[matched >= 0]]
-                taken[matched[matched >= 0]] = True
+                hit = matched >= 0
+                ids[free[hit]] = self._ids[matched[hit]]
+                taken[matched[hit]] = True
             free = dets[ids[dets] < 0]
             matched = self._assign(rows_all[~taken], self._ocr_cost, free, *arrays)
             ids[free[matched >= 0]] = self._ids[matched[matched >= 0]]
-            self._last_frame_before = self._last_frame.copy()
         new = keep & (ids < 0) & (scores > self.init_track_thr)
         ids[new] = self.new_ids(int(new.sum()))
         out = ids >= 0
-        self.update(
-            ids=ids[out],
-            bboxes=bboxes[out],
-            scores=scores[out],
-            labels=labels[out],
-            frame_ids=frame_id,
-        )
-        if hasattr(self, "_last_frame_before"):
-            del self._last_frame_before
+        try:
+            self.update(
+                ids=ids[out],
+                bboxes=bboxes[out],
+                scores=scores[out],
+                labels=labels[out],
+                frame_ids=frame_id,
+            )
+        finally:
+            self._frame = None
         return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
