@@ -1,4 +1,5 @@
-"""The fast inference path: BatchNorm folding, channels-last memory format, optional compile.
+"""The fast inference path: BatchNorm folding, deploy forms of layers, channels-last memory
+format, optional compile.
 
 ``optimize_for_inference`` is what ``init_*``, the Inferencers and ``test.py`` apply to a model
 before predicting (``--no-fuse`` / ``fuse=False`` turn the folding off). Outputs equal the
@@ -42,7 +43,10 @@ def optimize_for_inference(
 
     Args:
         model: The model (any ``nn.Module``; VisionBox task models and plain backbones alike).
-        fuse: Fold eval-mode BatchNorm into the preceding convolutions (:func:`fuse_conv_bn`).
+        fuse: Fold eval-mode BatchNorm into the preceding convolutions (:func:`fuse_conv_bn`)
+            and call ``switch_to_deploy()`` on the modules that have one (OpenMMLab's name
+            for switching a layer to its inference form; detection's ``RoIAlign`` then pools
+            with weighted row sums on the CPU).
         channels_last: Store 4-D weights in channels-last order so that convolutions produce
             channels-last activations. ``None`` chooses it for conv nets (:func:`is_conv_net`),
             on CPU and GPU alike.
@@ -64,6 +68,9 @@ def optimize_for_inference(
     model.eval()
     if fuse:
         fuse_conv_bn(model)
+        for module in model.modules():  # layers with a faster inference form (RoIAlign's)
+            if callable(getattr(module, "switch_to_deploy", None)):
+                module.switch_to_deploy()
     if channels_last is None:
         channels_last = is_conv_net(model)
     if channels_last:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from abc import ABCMeta, abstractmethod
 from typing import Any, Literal
 
+import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
@@ -93,7 +95,7 @@ class BaseTaskModel(BaseModel, metaclass=ABCMeta):
     ) -> Any:
         mode = self.default_mode if mode is None else mode
         if mode == "loss":
-            return self.loss(inputs, data_samples)
+            return self.loss(self._safe_layout(inputs), data_samples)
         if mode == "predict":
             return self.predict(inputs, data_samples)
         if mode == "tensor":
@@ -102,6 +104,37 @@ class BaseTaskModel(BaseModel, metaclass=ABCMeta):
             f"{type(self).__name__}.forward got mode={mode!r}; the allowed modes are "
             f"{', '.join(repr(m) for m in FORWARD_MODES)}."
         )
+
+    def _safe_layout(self, inputs: Tensor) -> Tensor:
+        """``inputs`` in NCHW order when they are channels-last on the CPU and the model has a
+        1x1 strided convolution with fewer than 16 channels: oneDNN's channels-last backward
+        of those crashes the process (PyTorch 2.x), so such a model trains in NCHW order."""
+        if not (
+            isinstance(inputs, Tensor)
+            and inputs.device.type == "cpu"
+            and inputs.dim() == 4
+            and not inputs.is_contiguous()
+            and inputs.is_contiguous(memory_format=torch.channels_last)
+        ):
+            return inputs
+        if not hasattr(self, "_narrow_strided_convs"):
+            self._narrow_strided_convs = [
+                name
+                for name, m in self.named_modules()
+                if isinstance(m, nn.Conv2d)
+                and m.kernel_size == (1, 1)
+                and max(m.stride) > 1
+                and min(m.in_channels, m.out_channels) < 16
+            ]
+            if self._narrow_strided_convs:
+                print_log(
+                    "channels_last training batches are used in NCHW order: this model's "
+                    f"{self._narrow_strided_convs[0]} is a 1x1 strided convolution with fewer "
+                    "than 16 channels, whose channels-last backward crashes on the CPU.",
+                    logger="current",
+                    level=30,
+                )
+        return inputs.contiguous() if self._narrow_strided_convs else inputs
 
     @abstractmethod
     def loss(self, inputs: Tensor, data_samples: list[Any] | None) -> dict:

@@ -39,6 +39,13 @@ class BatchImgDataPreprocessor(ImgDataPreprocessor):
         seg_pad_value: Value of the padded segmentation pixels (the ignore index).
         batch_augments: Model-registry configs of batch augmentations, called as
             ``aug(inputs, data_samples) -> (inputs, data_samples)`` in training.
+        channels_last: Hand training batches to the model in channels-last memory order, so
+            that its convolutions run channels-last (oneDNN's faster layout on the CPU, and
+            cuDNN's with mixed precision: a Faster R-CNN R50 step on the CPU took 0.8x the
+            time). The shipped R50 detector configs turn it on. Not for very narrow nets on
+            the CPU: oneDNN's backward of a channels-last 1x1 stride-2 convolution with 12
+            or fewer input channels crashes (PyTorch 2.x). Inference batches keep their layout
+            (the fast inference path converts the model).
     """
 
     def __init__(
@@ -55,7 +62,10 @@ class BatchImgDataPreprocessor(ImgDataPreprocessor):
         pad_seg: bool = False,
         seg_pad_value: int = 255,
         batch_augments: list[dict] | None = None,
+        channels_last: bool = False,
     ) -> None:
+        if not isinstance(channels_last, bool):
+            raise TypeError(f"channels_last must be True or False, got {channels_last!r}")
         super().__init__(
             mean=mean,
             std=std,
@@ -65,6 +75,7 @@ class BatchImgDataPreprocessor(ImgDataPreprocessor):
             rgb_to_bgr=rgb_to_bgr,
             non_blocking=non_blocking,
         )
+        self.channels_last = channels_last
         self.pad_mask = pad_mask
         self.mask_pad_value = mask_pad_value
         self.pad_seg = pad_seg
@@ -102,6 +113,9 @@ class BatchImgDataPreprocessor(ImgDataPreprocessor):
             if training and self.batch_augments is not None:
                 for aug in self.batch_augments:
                     inputs, samples = aug(inputs, samples)
+        if training and self.channels_last and isinstance(inputs, torch.Tensor):
+            if inputs.dim() == 4:
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
         return {"inputs": inputs, "data_samples": samples}
 
     def _pad_masks(self, samples: list, shape: tuple[int, int]) -> None:

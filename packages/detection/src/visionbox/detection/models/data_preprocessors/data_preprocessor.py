@@ -29,6 +29,8 @@ class DetDataPreprocessor(BatchImgDataPreprocessor):
         boxtype2tensor: Kept for mmdet configs (boxes are always tensors here).
         non_blocking: Non-blocking device copies.
         batch_augments: Batch augmentation configs (training only).
+        channels_last: Training batches in channels-last memory order (see core's
+            ``BatchImgDataPreprocessor``).
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class DetDataPreprocessor(BatchImgDataPreprocessor):
         boxtype2tensor: bool = True,
         non_blocking: bool = False,
         batch_augments: list[dict] | None = None,
+        channels_last: bool = False,
     ) -> None:
         super().__init__(
             mean=mean,
@@ -60,5 +63,6 @@ class DetDataPreprocessor(BatchImgDataPreprocessor):
             pad_seg=pad_seg,
             seg_pad_value=seg_pad_value,
             batch_augments=batch_augments,
+            channels_last=channels_last,
         )
         self.boxtype2tensor = boxtype2tensor

@@ -197,9 +197,12 @@ class StandardRoIHead(BaseModule):
         """Detections of every image: ``bboxes``, ``scores``, ``labels`` (and ``masks``)."""
         metas = [s.metainfo for s in batch_data_samples]
         if self.with_mask:
-            # RoIAlign reads (N, C, H, W)-contiguous maps and copies channels-last ones (the fast
-            # path's) on every call: copy each level once for both branches.
-            x = tuple(feat.contiguous() for feat in x)
+            # Both branches pool from the maps, and each RoIAlign call copies maps that are not
+            # in the layout it reads: copy each level once instead (channels-last for the
+            # deploy RoIAlign, which reads rows of channels; NCHW for torchvision's).
+            deploy = getattr(self.bbox_roi_extractor.roi_layers[0], "deploy", False)
+            layout = torch.channels_last if deploy else torch.contiguous_format
+            x = tuple(feat.contiguous(memory_format=layout) for feat in x)
         results = self.predict_bbox(
             x, metas, rpn_results_list, self.test_cfg, rescale=rescale and not self.with_mask
         )

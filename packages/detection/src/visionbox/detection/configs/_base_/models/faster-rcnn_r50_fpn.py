@@ -7,6 +7,7 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_size_divisor=32,
+        channels_last=True,  # training batches channels-last: faster convolutions
     ),
     backbone=dict(
         type="ResNet",

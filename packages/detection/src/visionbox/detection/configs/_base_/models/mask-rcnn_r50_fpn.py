@@ -8,6 +8,7 @@ model = dict(
         bgr_to_rgb=True,
         pad_mask=True,
         pad_size_divisor=32,
+        channels_last=True,  # training batches channels-last: faster convolutions
     ),
     backbone=dict(
         type="ResNet",
