@@ -119,3 +119,32 @@ def test_abstract_bases_cannot_be_instantiated():
         BaseTaskModel()
     with pytest.raises(TypeError):
         BaseHead()
+
+
+def test_channels_last_training_batches_and_the_narrow_conv_guard():
+    """``channels_last=True``: training batches come out channels-last, inference ones as
+    they were; a model with a narrow 1x1 strided convolution (whose channels-last backward
+    crashes oneDNN) gets them back in NCHW order, with a warning naming the layer."""
+    preprocessor = dict(type="BatchImgDataPreprocessor", channels_last=True)
+    data = dict(inputs=[torch.rand(3, 32, 32) for _ in range(2)], data_samples=_samples())
+    seen = []
+
+    class _Spy(_Classifier):
+        def loss(self, inputs, data_samples):
+            seen.append(inputs.is_contiguous(memory_format=torch.channels_last))
+            return super().loss(inputs, data_samples)
+
+    wide = dict(type="ResNet", depth=18, base_channels=16, norm_eval=False)
+    model = _Spy(wide, data_preprocessor=preprocessor)
+    model.head = _PoolHead(128, 3)
+    batch = model.data_preprocessor(data, True)
+    assert batch["inputs"].is_contiguous(memory_format=torch.channels_last)
+    assert batch["inputs"].is_contiguous() is False
+    assert model.data_preprocessor(data, False)["inputs"].is_contiguous()
+    model(**batch, mode="loss")["loss_cls"].backward()
+    narrow = _Spy(tiny_backbone_cfg(), data_preprocessor=preprocessor)  # 8 -> 16, 1x1 stride 2
+    narrow(**narrow.data_preprocessor(data, True), mode="loss")["loss_cls"].backward()
+    assert seen == [True, False]
+    assert narrow._narrow_strided_convs == ["backbone.layer2.0.downsample.0"]
+    with pytest.raises(TypeError, match="channels_last must be True or False"):
+        build_component(dict(type="BatchImgDataPreprocessor", channels_last=None))

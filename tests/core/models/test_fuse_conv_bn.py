@@ -191,6 +191,19 @@ def test_optimize_for_inference_switches():
         optimize_for_inference("model.pth")
 
 
+def test_optimize_for_inference_calls_switch_to_deploy_when_folding():
+    class _Layer(nn.Module):
+        deployed = False
+
+        def switch_to_deploy(self):
+            self.deployed = True
+
+    for fuse in (True, False):
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), _Layer())
+        optimize_for_inference(model, fuse=fuse)
+        assert model[1].deployed is fuse
+
+
 def test_is_conv_net():
     assert is_conv_net(ResNet(depth=18, base_channels=8))
     assert not is_conv_net(nn.Sequential(nn.Conv2d(3, 8, 4, 4), nn.Flatten(), nn.Linear(8, 512)))
