@@ -82,7 +82,8 @@ def test_layer_chooses_rows_in_training_and_deploy_torchvision_otherwise(monkeyp
     layer.switch_to_deploy()
     torch.testing.assert_close(layer(feats, rois), expected, rtol=1e-5, atol=1e-6)
     assert len(calls) == 2
-    traced = torch.jit.trace(layer, (feats, rois), check_trace=False)  # export and tracing: torchvision's
+    # tracing and export: torchvision's
+    traced = torch.jit.trace(layer, (feats, rois), check_trace=False)
     assert len(calls) == 2
     assert torch.equal(traced(feats, rois), expected)
 

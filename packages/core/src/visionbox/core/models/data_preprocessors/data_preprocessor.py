@@ -113,9 +113,13 @@ class BatchImgDataPreprocessor(ImgDataPreprocessor):
             if training and self.batch_augments is not None:
                 for aug in self.batch_augments:
                     inputs, samples = aug(inputs, samples)
-        if training and self.channels_last and isinstance(inputs, torch.Tensor):
-            if inputs.dim() == 4:
-                inputs = inputs.contiguous(memory_format=torch.channels_last)
+        if (
+            training
+            and self.channels_last
+            and isinstance(inputs, torch.Tensor)
+            and inputs.dim() == 4
+        ):
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         return {"inputs": inputs, "data_samples": samples}
 
     def _pad_masks(self, samples: list, shape: tuple[int, int]) -> None:

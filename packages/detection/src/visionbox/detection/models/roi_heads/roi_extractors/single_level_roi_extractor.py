@@ -45,9 +45,10 @@ class RoIAlign(nn.Module):
 
     On the CPU, a forward pass that records gradients, and any eager forward pass after
     :meth:`switch_to_deploy` (which ``optimize_for_inference`` calls), runs
-    :func:`~.roi_align.roi_align_rows` instead (not when traced, exported or compiled): the same values up to float rounding, several
+    :func:`~.roi_align.roi_align_rows` instead: the same values up to float rounding, several
     times faster, with a backward pass an order of magnitude faster. Evaluation of the plain
-    model keeps torchvision's kernel, whose outputs are bit-identical to mmcv's.
+    model, tracing, export and compilation keep torchvision's kernel (bit-identical to
+    mmcv's, with an ONNX form).
 
     Args:
         output_size: Pooled (h, w) or an int.
