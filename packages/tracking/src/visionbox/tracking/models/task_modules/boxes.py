@@ -68,12 +68,12 @@ def bbox_overlap_pairs(
         ious = bbox_overlaps(bboxes1, bboxes2, eps)
         rows, cols = np.nonzero(ious > 0)
         return rows, cols, ious[rows, cols]
-    order = np.argsort(bboxes2[:, 0], kind="stable")
+    order = bboxes2[:, 0].argsort(kind="stable")
     x1a, y1a, x2a, y2a = bboxes1.T
     x1b, y1b, x2b, y2b = bboxes2[order].T  # sorted by x1
     widest = max(float((x2b - x1b).max()), 0.0)
-    lo = np.searchsorted(x1b, x1a - widest, side="left")
-    hi = np.searchsorted(x1b, x2a, side="left")
+    lo = x1b.searchsorted(x1a - widest, side="left")
+    hi = x1b.searchsorted(x2a, side="left")
     counts = np.maximum(hi - lo, 0)
     total = int(counts.sum())
     if total == 0:
@@ -83,7 +83,7 @@ def bbox_overlap_pairs(
     cols = np.arange(total) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
     iw = np.minimum(x2a[rows], x2b[cols]) - np.maximum(x1a[rows], x1b[cols])
     ih = np.minimum(y2a[rows], y2b[cols]) - np.maximum(y1a[rows], y1b[cols])
-    hit = np.flatnonzero((iw > 0) & (ih > 0))
+    hit = ((iw > 0) & (ih > 0)).nonzero()[0]
     rows, cols, inter = rows[hit], cols[hit], iw[hit] * ih[hit]
     area1 = (x2a - x1a) * (y2a - y1a)
     area2 = (x2b - x1b) * (y2b - y1b)

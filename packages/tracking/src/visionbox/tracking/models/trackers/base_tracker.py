@@ -30,6 +30,13 @@ from ..task_modules.boxes import bbox_xyxy_to_cxcyah
 
 __all__ = ["BaseTracker", "to_numpy"]
 
+_NUMPY_DTYPES = {
+    torch.float16: np.float16,
+    torch.float32: np.float32,
+    torch.float64: np.float64,
+    torch.long: np.int64,
+}
+
 
 def to_numpy(value: Any) -> np.ndarray:
     """Tensor / sequence -> NumPy array (on the CPU)."""
@@ -325,13 +332,19 @@ class BaseTracker(metaclass=ABCMeta):
         like: Any, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, ids: np.ndarray
     ) -> InstanceData:
         """``InstanceData`` with ``bboxes``, ``scores``, ``labels``, ``instances_id`` tensors."""
-        device = like.device if isinstance(like, torch.Tensor) else "cpu"
+        device = like.device if isinstance(like, torch.Tensor) else torch.device("cpu")
         dtype = like.dtype if isinstance(like, torch.Tensor) else torch.float32
+
+        def tensor(array: np.ndarray, kind: torch.dtype) -> torch.Tensor:
+            if device.type == "cpu" and kind in _NUMPY_DTYPES:  # a view of NumPy's memory
+                return torch.from_numpy(np.ascontiguousarray(array, _NUMPY_DTYPES[kind]))
+            return torch.as_tensor(array, dtype=kind, device=device)
+
         fields = dict(
-            bboxes=torch.as_tensor(bboxes, dtype=dtype, device=device).reshape(-1, 4),
-            scores=torch.as_tensor(scores, dtype=dtype, device=device),
-            labels=torch.as_tensor(labels, dtype=torch.long, device=device),
-            instances_id=torch.as_tensor(ids, dtype=torch.long, device=device),
+            bboxes=tensor(bboxes, dtype).reshape(-1, 4),
+            scores=tensor(scores, dtype),
+            labels=tensor(labels, torch.long),
+            instances_id=tensor(ids, torch.long),
         )
         if len({len(value) for value in fields.values()}) != 1:
             raise ValueError(

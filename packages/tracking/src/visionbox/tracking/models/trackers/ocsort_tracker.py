@@ -111,13 +111,13 @@ class OCSORTTracker(BaseTracker):
         new = values["bboxes"].astype(np.float64)
         if frame is not None:  # ORU: for tracks found again after a gap
             gap = frame_id - frame["last_frame"][rows]
-            found = np.flatnonzero(gap > 1)
+            found = (gap > 1).nonzero()[0]
             if len(found):
                 self._re_update(rows[found], new[found], gap[found])
             past = frame["past"][rows]
         else:
             past = self._past_observations(rows)
-        st["velocity"][rows] = _unit(_centres_yx(new) - _centres_yx(past))
+        st["velocity"][rows] = _unit(_centres_yx(new - past))  # centre to centre
         st["obs"][rows, 0] = new
         st["last_obs"][rows] = new
         super().update_state(rows, values, frame_id)
@@ -128,7 +128,7 @@ class OCSORTTracker(BaseTracker):
         frames, all tracks at once. The tracks are taken by decreasing gap, so that step k runs
         on a leading slice of them (those with a gap above k)."""
         st, kf = self._state, self.motion
-        order = np.argsort(-gaps, kind="stable")
+        order = (-gaps).argsort(kind="stable")
         rows, new, gaps = rows[order], new[order], gaps[order]
         mean, cov = st["saved_mean"][rows], st["saved_covariance"][rows]
         last = st["last_obs"][rows]
@@ -190,7 +190,7 @@ class OCSORTTracker(BaseTracker):
         pair_rows = rows[r]
         to_det = _centres_yx(bboxes)[c] - self._frame["past_centres"][pair_rows]  # (P, 2)
         cos = (_unit(to_det) * st["velocity"][pair_rows]).sum(-1)
-        angle = (np.arccos(np.clip(cos, -1.0, 1.0)) - np.pi / 2) / np.pi
+        angle = (np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)) - np.pi / 2) / np.pi
         return r, c, cost + self.vel_consist_weight * angle
 
     def _assign(
@@ -241,7 +241,7 @@ class OCSORTTracker(BaseTracker):
                 last_frame=self._last_frame.copy(), past=past, past_centres=_centres_yx(past)
             )
             rows_all = np.arange(len(self._ids))
-            dets = np.flatnonzero(keep)
+            dets = keep.nonzero()[0]
             arrays = (bboxes, labels, scores)
             taken = np.zeros(len(self._ids), bool)
             for rows in (rows_all[~tentative], rows_all[tentative]):
