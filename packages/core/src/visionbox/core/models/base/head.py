@@ -25,7 +25,18 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
 
     ``feats`` is the tuple of (N, C, H_i, W_i) maps from the backbone or neck; N equals
     ``len(batch_data_samples)``.
+
+    ``switch_to_deploy()`` (called by ``optimize_for_inference``) sets :attr:`deploy`; heads
+    whose post-processing has a faster form that may differ from the reference one only in the
+    order of equal scores use it then.
     """
+
+    #: Whether the head runs its inference form (see :meth:`switch_to_deploy`).
+    deploy: bool = False
+
+    def switch_to_deploy(self) -> None:
+        """Switch the head to its inference form."""
+        self.deploy = True
 
     @abstractmethod
     def forward(self, feats: tuple[Tensor, ...]) -> Any:

@@ -216,4 +216,5 @@ class AnchorFreeHead(BaseHead):
             score_factors=score_factors,
             rescale=rescale,
             clip_border=getattr(self.bbox_coder, "clip_border", True),
+            exact_ties=not self.deploy,
         )

@@ -229,4 +229,5 @@ class AnchorHead(BaseHead):
             use_sigmoid=self.use_sigmoid_cls,
             rescale=rescale,
             clip_border=getattr(self.bbox_coder, "clip_border", True),
+            exact_ties=not self.deploy,
         )

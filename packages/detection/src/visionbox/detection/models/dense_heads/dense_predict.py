@@ -31,19 +31,23 @@ __all__ = ["dense_predict"]
 
 
 def _level_candidates(
-    logits: Tensor, nms_pre: int, score_thr: float, use_sigmoid: bool
+    logits: Tensor, nms_pre: int, score_thr: float, use_sigmoid: bool, exact_ties: bool = True
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """The (prior, class) pairs of one level scoring above ``score_thr``, at most ``nms_pre``
     per image (the best ones).
 
     The threshold is applied to the logits (``sigmoid(x) > t`` iff ``x > log(t / (1 - t))``), so
-    only the survivors go through the sigmoid and the top-k ranks only them.
+    only the survivors go through the sigmoid and the top-k ranks only them. The ranking sorts
+    all candidates, which keeps mmdetection's choice among equal scores; ``exact_ties=False``
+    (a head's deploy form) takes each image's ``nms_pre`` best with ``topk`` instead, ten times
+    faster on a large level, and the same pairs unless scores tie at the cut.
 
     Args:
         logits: (B, N_l, C') class logits.
 
     Returns:
-        ``(img_inds, prior_inds, labels, scores)``: each (M,), M candidates of all images.
+        ``(img_inds, prior_inds, labels, scores)``: each (M,), M candidates of all images,
+        image by image.
     """
     num_imgs = logits.size(0)
     if use_sigmoid:
@@ -63,14 +67,24 @@ def _level_candidates(
         img_inds, inds = torch.nonzero(flat > score_thr, as_tuple=True)
         scores = flat[img_inds, inds]
     if 0 < nms_pre < scores.numel():
-        # Rank the candidates within their image: by score, then (stably) by image.
-        order = scores.argsort(descending=True)
-        order = order[img_inds[order].argsort(stable=True)]
-        sorted_imgs = img_inds[order]
-        counts = torch.bincount(sorted_imgs, minlength=num_imgs)
-        starts = counts.cumsum(0) - counts
-        rank = torch.arange(order.numel(), device=order.device) - starts[sorted_imgs]
-        keep = order[rank < nms_pre]
+        counts = torch.bincount(img_inds, minlength=num_imgs)
+        if exact_ties:
+            # Rank the candidates within their image: by score, then (stably) by image.
+            order = scores.argsort(descending=True)
+            order = order[img_inds[order].argsort(stable=True)]
+            sorted_imgs = img_inds[order]
+            starts = counts.cumsum(0) - counts
+            rank = torch.arange(order.numel(), device=order.device) - starts[sorted_imgs]
+            keep = order[rank < nms_pre]
+        else:  # nonzero lists the candidates image by image: one top-k per image's run
+            keep = torch.cat(
+                [
+                    part.topk(min(nms_pre, len(part)))[1] + start
+                    for part, start in zip(
+                        scores.split(counts.tolist()), (counts.cumsum(0) - counts).tolist()
+                    )
+                ]
+            )
         img_inds, inds, scores = img_inds[keep], inds[keep], scores[keep]
     return img_inds, inds // num_classes, inds % num_classes, scores
 
@@ -86,6 +100,7 @@ def dense_predict(
     score_factors: Sequence[Tensor] | None = None,
     rescale: bool = False,
     clip_border: bool = True,
+    exact_ties: bool = True,
 ) -> list[InstanceData]:
     """Detections of every image from a dense head's per-level outputs.
 
@@ -101,6 +116,9 @@ def dense_predict(
             scores, or ``None``.
         rescale: Boxes in the original image (divided by ``scale_factor``).
         clip_border: Clip boxes to ``img_shape``.
+        exact_ties: Rank each level's candidates as mmdetection does, equal scores included;
+            ``False`` (the heads' deploy form) ranks them with ``topk`` (see
+            :func:`_level_candidates`).
 
     Returns:
         B ``InstanceData`` with ``bboxes`` (k, 4), ``scores`` (k,) and ``labels`` (k,), by
@@ -117,7 +135,7 @@ def dense_predict(
         num_classes = channels if use_sigmoid else channels - 1
         logits = cls_score.permute(0, 2, 3, 1).reshape(num_imgs, -1, channels)
         img_inds, prior_inds, labels, scores = _level_candidates(
-            logits, nms_pre, score_thr, use_sigmoid
+            logits, nms_pre, score_thr, use_sigmoid, exact_ties
         )
         pred = bbox_pred.permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
         parts["pred"].append(pred[img_inds, prior_inds])

@@ -270,9 +270,11 @@ class RPNHead(BaseHead):
             pred = pred.permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
             level_priors = priors[level].expand(num_imgs, -1, -1)
             if 0 < nms_pre < score.size(1):
-                # A full sort as mmdet (not topk, which picks and orders tied scores otherwise).
-                score, inds = score.sort(dim=1, descending=True)
-                score, inds = score[:, :nms_pre], inds[:, :nms_pre]
+                if self.deploy:  # the same anchors unless scores tie at the cut
+                    score, inds = score.topk(nms_pre, dim=1)
+                else:  # a full sort as mmdet (topk picks and orders tied scores otherwise)
+                    score, inds = score.sort(dim=1, descending=True)
+                    score, inds = score[:, :nms_pre], inds[:, :nms_pre]
                 pred = pred.gather(1, inds[..., None].expand(-1, -1, 4))
                 level_priors = level_priors.gather(1, inds[..., None].expand(-1, -1, 4))
             all_scores.append(score)

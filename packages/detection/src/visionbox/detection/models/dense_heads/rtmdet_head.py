@@ -388,6 +388,7 @@ class RTMDetHead(BaseHead):
             use_sigmoid=True,
             rescale=rescale,
             clip_border=self.bbox_coder.clip_border,
+            exact_ties=not self.deploy,
         )
 
 
