@@ -12,7 +12,8 @@ Shapes: T tracks, N measurements. Every method accepts one track (``mean`` (8,),
 Nothing in this model couples two box coordinates: the motion links each coordinate with its own
 velocity, and the noises are diagonal. A covariance started by ``initiate`` therefore stays
 made of four independent 2 x 2 (coordinate, velocity) blocks, and ``predict`` / ``update`` work
-on those blocks with element-wise (T, 4) arithmetic instead of batched 8 x 8 products and solves.
+on those blocks (``to_blocks``: (T, 4, 4)) with one (T, 16) x (16, 16) product and element-wise
+(T, 4) arithmetic instead of batched 8 x 8 products and solves.
 A covariance with other non-zero entries (after a camera-motion warp, say) takes the general
 matrix path; both give the same result.
 """
