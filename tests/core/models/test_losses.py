@@ -98,6 +98,37 @@ def test_focal_loss_equals_torchvision(cls_data):
     assert torch.allclose(loss(pred, target), 1.5 * ref.mean(), atol=1e-6)  # one-hot target
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_focal_loss_with_labels_equals_the_one_hot_form(reduction):
+    """Class-index targets skip the one-hot matrix; loss and gradient equal the one-hot path."""
+    from visionbox.core.models.losses.focal_loss import (
+        sigmoid_focal_loss,
+        sigmoid_focal_loss_with_labels,
+    )
+
+    g = torch.Generator().manual_seed(5)
+    pred = (torch.randn(40, 6, generator=g, dtype=torch.float64) * 4).requires_grad_(True)
+    labels = torch.randint(0, 7, (40,), generator=g)  # 6 = background
+    labels[:3] = torch.tensor([6, 0, 5])
+    one_hot = F.one_hot(labels, 7)[:, :6]
+    for weight in (None, torch.rand(40, generator=g, dtype=torch.float64)):
+        for avg_factor in (None, 7.0):
+            if reduction != "mean" and avg_factor is not None:
+                continue
+            args = (weight, 2.0, 0.25, reduction, avg_factor)
+            fast = sigmoid_focal_loss_with_labels(pred, labels, *args)
+            (grad_fast,) = torch.autograd.grad(fast.sum(), pred)
+            ref = sigmoid_focal_loss(pred, one_hot, *args)
+            (grad_ref,) = torch.autograd.grad(ref.sum(), pred)
+            torch.testing.assert_close(fast, ref, rtol=1e-12, atol=1e-12)
+            torch.testing.assert_close(grad_fast, grad_ref, rtol=1e-10, atol=1e-12)
+    background = torch.full((40,), 6)
+    torch.testing.assert_close(
+        sigmoid_focal_loss_with_labels(pred, background),
+        sigmoid_focal_loss(pred, torch.zeros(40, 6, dtype=torch.long)),
+    )
+
+
 def test_focal_loss_on_empty_ground_truth_is_positive():
     pred = torch.randn(10, 3, requires_grad=True)
     background = torch.full((10,), 3)
