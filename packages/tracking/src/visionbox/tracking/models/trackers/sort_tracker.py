@@ -19,7 +19,7 @@ from visionbox.tracking.registry import MODELS
 from ..task_modules.assignment import linear_assignment
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_xyxy_to_cxcyah
 from .base_tracker import BaseTracker, to_numpy
-from .byte_tracker import iou_cost
+from .byte_tracker import match_by_iou
 from .reid_crops import crop_imgs, renormalize
 
 __all__ = ["SORTTracker", "reid_embeddings"]
@@ -158,10 +158,14 @@ class SORTTracker(BaseTracker):
             dets = np.nonzero(ids < 0)[0]
             if len(rows) and len(dets):
                 track_bboxes = bbox_cxcyah_to_xyxy(self._state["mean"][rows, :4])
-                cost = iou_cost(
-                    track_bboxes, self._items["labels"][rows], bboxes[dets], labels[dets]
+                det_to_track = match_by_iou(
+                    track_bboxes,
+                    self._items["labels"][rows],
+                    bboxes[dets],
+                    labels[dets],
+                    None,
+                    self.match_iou_thr,
                 )
-                _, det_to_track = linear_assignment(cost, 1.0 - self.match_iou_thr)
                 hit = det_to_track >= 0
                 ids[dets[hit]] = self._ids[rows[det_to_track[hit]]]
         elif not self.empty:
