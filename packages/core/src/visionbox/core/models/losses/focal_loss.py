@@ -11,6 +11,13 @@ from .utils import Reduction, check_reduction, weight_reduce_loss
 __all__ = ["FocalLoss", "sigmoid_focal_loss", "sigmoid_focal_loss_with_labels"]
 
 
+def _per_entry(weight: Tensor | None, loss: Tensor) -> Tensor | None:
+    """A (N,) per-sample or flat (N * C,) ``weight`` shaped to broadcast over the (N, C) loss."""
+    if weight is None or weight.shape == loss.shape:
+        return weight
+    return weight.view(-1, 1) if weight.size(0) == loss.size(0) else weight.view(loss.size(0), -1)
+
+
 def sigmoid_focal_loss(
     pred: Tensor,
     target: Tensor,
@@ -34,11 +41,7 @@ def sigmoid_focal_loss(
     else:
         bce = F.binary_cross_entropy_with_logits(pred, target, reduction="none")
     loss = bce * focal_weight
-    if weight is not None and weight.shape != loss.shape:
-        weight = (
-            weight.view(-1, 1) if weight.size(0) == loss.size(0) else weight.view(loss.size(0), -1)
-        )
-    return weight_reduce_loss(loss, weight, reduction, avg_factor)
+    return weight_reduce_loss(loss, _per_entry(weight, loss), reduction, avg_factor)
 
 
 def sigmoid_focal_loss_with_labels(
@@ -67,11 +70,7 @@ def sigmoid_focal_loss_with_labels(
         cols = labels[rows].long()
         positive = F.softplus(-pred[rows, cols]) * (1 - prob[rows, cols]).pow(gamma) * alpha
         loss = loss.index_put((rows, cols), positive)
-    if weight is not None and weight.shape != loss.shape:
-        weight = (
-            weight.view(-1, 1) if weight.size(0) == loss.size(0) else weight.view(loss.size(0), -1)
-        )
-    return weight_reduce_loss(loss, weight, reduction, avg_factor)
+    return weight_reduce_loss(loss, _per_entry(weight, loss), reduction, avg_factor)
 
 
 @MODELS.register_module()
