@@ -327,6 +327,29 @@ class BaseTracker(metaclass=ABCMeta):
             pred.bboxes,
         )
 
+    def _start_and_record(
+        self,
+        ids: np.ndarray,
+        new: np.ndarray,
+        frame_id: int,
+        bboxes: np.ndarray,
+        scores: np.ndarray,
+        labels: np.ndarray,
+        like: Any,
+    ) -> InstanceData:
+        """Give the detections in the (N,) mask ``new`` fresh ids, write every detection that
+        has an id into the memory and return those as the frame's results."""
+        ids[new] = self.new_ids(int(new.sum()))
+        out = ids >= 0
+        self.update(
+            ids=ids[out],
+            bboxes=bboxes[out],
+            scores=scores[out],
+            labels=labels[out],
+            frame_ids=frame_id,
+        )
+        return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
+
     @staticmethod
     def _results(
         like: Any, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, ids: np.ndarray

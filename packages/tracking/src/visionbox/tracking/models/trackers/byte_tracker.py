@@ -241,16 +241,7 @@ class ByteTracker(BaseTracker):
             keep = high | (ids >= 0)
         # new tracks from the unmatched detections above init_track_thr
         new = keep & (ids < 0) & (scores > self.init_track_thr)
-        ids[new] = self.new_ids(int(new.sum()))
-        out = ids >= 0
-        self.update(
-            ids=ids[out],
-            bboxes=bboxes[out],
-            scores=scores[out],
-            labels=labels[out],
-            frame_ids=frame_id,
-        )
-        return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
+        return self._start_and_record(ids, new, frame_id, bboxes, scores, labels, like)
 
 
 def _thresholds(value: dict | None, default: dict, name: str) -> dict:

@@ -254,16 +254,7 @@ class OCSORTTracker(BaseTracker):
             matched = self._assign(rows_all[~taken], self._ocr_cost, free, *arrays)
             ids[free[matched >= 0]] = self._ids[matched[matched >= 0]]
         new = keep & (ids < 0) & (scores > self.init_track_thr)
-        ids[new] = self.new_ids(int(new.sum()))
-        out = ids >= 0
         try:
-            self.update(
-                ids=ids[out],
-                bboxes=bboxes[out],
-                scores=scores[out],
-                labels=labels[out],
-                frame_ids=frame_id,
-            )
+            return self._start_and_record(ids, new, frame_id, bboxes, scores, labels, like)
         finally:
             self._frame = None
-        return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
