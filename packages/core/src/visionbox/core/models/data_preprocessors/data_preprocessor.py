@@ -40,12 +40,12 @@ class BatchImgDataPreprocessor(ImgDataPreprocessor):
         batch_augments: Model-registry configs of batch augmentations, called as
             ``aug(inputs, data_samples) -> (inputs, data_samples)`` in training.
         channels_last: Hand training batches to the model in channels-last memory order, so
-            that its convolutions run channels-last (oneDNN's faster layout on the CPU, and
-            cuDNN's with mixed precision: a Faster R-CNN R50 step on the CPU took 0.8x the
-            time). The shipped R50 detector configs turn it on. Not for very narrow nets on
-            the CPU: oneDNN's backward of a channels-last 1x1 stride-2 convolution with 12
-            or fewer input channels crashes (PyTorch 2.x). Inference batches keep their layout
-            (the fast inference path converts the model).
+            that its convolutions run channels-last (oneDNN's faster layout on the CPU: a
+            Faster R-CNN R50 step took 0.8x the time; not measured on a GPU). The shipped R50
+            detector configs turn it on. oneDNN's backward of a channels-last 1x1 stride-2
+            convolution with 12 or fewer input channels crashes (PyTorch 2.x), so models with
+            such a layer get their batches back in NCHW order (``BaseTaskModel``). Inference
+            batches keep their layout (the fast inference path converts the model).
     """
 
     def __init__(
