@@ -80,15 +80,21 @@ def test_syncbn_config_trains_on_two_cpu_ranks(tmp_path):
     (tmp_path / "seg_dist_hook.py").write_text(HOOK_MODULE)
     config = tmp_path / "fcn_syncbn_dist.py"
     config.write_text(textwrap.dedent(CONFIG).replace("{root}", str(root)))
-    work_dir = tmp_path / "work"
     env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        str(REPO / "tools" / "segmentation" / "train.py"), str(config),
-        "--launcher", "pytorch", "--work-dir", str(work_dir),
-    ]  # fmt: skip
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    for attempt in range(2):
+        work_dir = tmp_path / f"work{attempt}"
+        command = [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+            str(REPO / "tools" / "segmentation" / "train.py"), str(config),
+            "--launcher", "pytorch", "--work-dir", str(work_dir),
+        ]  # fmt: skip
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        # A gloo rank of this torch build once aborted in C++ ("terminate called without an
+        # active exception", SIGABRT) in one of about fifteen runs: that crash, and only that
+        # one, gets a second run; every assertion below holds for the run that finished.
+        if result.returncode == 0 or "terminate called without" not in result.stderr:
+            break
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     records = [json.loads((work_dir / f"rank{r}.json").read_text()) for r in (0, 1)]
