@@ -272,7 +272,7 @@ def test_ocsort_re_update_of_many_tracks_equals_one_track_at_a_time():
     new = np.array([boxes[i] for i in rows], float) + 12.0
     expected = []
     for row, gap, z_new in zip(rows, gaps, new, strict=True):
-        mean, cov = st["saved_mean"][row], st["saved_covariance"][row]
+        mean, cov = st["saved_mean"][row], kf.from_blocks(st["saved_covariance_blocks"][[row]])[0]
         last = st["last_obs"][row]
         for k in range(1, gap):
             mean, cov = kf.predict(mean, cov)
@@ -282,5 +282,5 @@ def test_ocsort_re_update_of_many_tracks_equals_one_track_at_a_time():
     tracker._re_update(rows, new, gaps)
     for row, (mean, cov) in zip(rows, expected, strict=True):
         np.testing.assert_allclose(st["mean"][row], mean, rtol=1e-12)
-        np.testing.assert_allclose(st["covariance"][row], cov, rtol=1e-12)
+        np.testing.assert_allclose(tracker.covariances([row])[0], cov, rtol=1e-12)
     np.testing.assert_array_equal(st["mean"][2], untouched)

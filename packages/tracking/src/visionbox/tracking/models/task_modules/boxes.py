@@ -11,21 +11,25 @@ import numpy as np
 __all__ = ["bbox_overlap_pairs", "bbox_overlaps", "bbox_xyxy_to_cxcyah", "bbox_cxcyah_to_xyxy"]
 
 
+#: (x1, y1, x2, y2) @ _XYXY_TO_CXCYWH = (cx, cy, w, h); the inverse maps (cx, cy, w, h) back.
+#: Every product is by 0, +-0.5 or +-1, so one matrix product gives the same bits as the
+#: element-wise formulas, in one NumPy call instead of a dozen.
+_XYXY_TO_CXCYWH = np.array([[0.5, 0, -1, 0], [0, 0.5, 0, -1], [0.5, 0, 1, 0], [0, 0.5, 0, 1]])
+_CXCYWH_TO_XYXY = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [-0.5, 0, 0.5, 0], [0, -0.5, 0, 0.5]])
+
+
 def bbox_xyxy_to_cxcyah(bboxes: np.ndarray) -> np.ndarray:
-    """(..., 4) x1y1x2y2 -> (..., 4) cx, cy, w / h, h."""
-    w = bboxes[..., 2] - bboxes[..., 0]
-    h = bboxes[..., 3] - bboxes[..., 1]
-    cx = (bboxes[..., 0] + bboxes[..., 2]) * 0.5
-    cy = (bboxes[..., 1] + bboxes[..., 3]) * 0.5
-    return np.stack([cx, cy, w / np.maximum(h, 1e-6), h], axis=-1)
+    """(..., 4) x1y1x2y2 -> (..., 4) cx, cy, w / h, h (float64)."""
+    out = np.asarray(bboxes, np.float64) @ _XYXY_TO_CXCYWH
+    out[..., 2] /= np.maximum(out[..., 3], 1e-6)
+    return out
 
 
 def bbox_cxcyah_to_xyxy(bboxes: np.ndarray) -> np.ndarray:
-    """(..., 4) cx, cy, w / h, h -> (..., 4) x1y1x2y2."""
-    h = bboxes[..., 3]
-    w = bboxes[..., 2] * h
-    cx, cy = bboxes[..., 0], bboxes[..., 1]
-    return np.stack([cx - w * 0.5, cy - h * 0.5, cx + w * 0.5, cy + h * 0.5], axis=-1)
+    """(..., 4) cx, cy, w / h, h -> (..., 4) x1y1x2y2 (float64)."""
+    cxcywh = np.array(bboxes, np.float64)
+    cxcywh[..., 2] *= cxcywh[..., 3]
+    return cxcywh @ _CXCYWH_TO_XYXY
 
 
 def bbox_overlaps(bboxes1: np.ndarray, bboxes2: np.ndarray, eps: float = 1e-6) -> np.ndarray:

@@ -63,6 +63,7 @@ class KalmanFilter:
         self.gating_threshold = self.chi2inv95[2 if self.center_only else 4]
         self._motion_mat = np.eye(2 * _NDIM)
         self._motion_mat[np.arange(_NDIM), _NDIM + np.arange(_NDIM)] = 1.0
+        self._motion_mat_t = np.ascontiguousarray(self._motion_mat.T)  # x F^T for row states
         self._update_mat = np.eye(_NDIM, 2 * _NDIM)
         # F C F^T of every coordinate's (pp, pv, vp, vv), acting on a (T, 16) row of blocks
         per_block = np.array([[1, 1, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 0, 1]], float)
@@ -122,14 +123,23 @@ class KalmanFilter:
         p[:, _BLOCK_FLAT] = blocks.reshape(len(blocks), 4 * _NDIM)
         return p.reshape(len(blocks), 2 * _NDIM, 2 * _NDIM)
 
+    def initiate_blocks(self, measurement: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`initiate` of (N, 4) measurements with the covariances as (N, 4, 4) blocks."""
+        z = np.asarray(measurement, dtype=np.float64).reshape(-1, _NDIM)
+        var = self._std(z[:, 3], self._init_std) ** 2  # (N, 8)
+        blocks = np.zeros((len(z), 4, _NDIM))
+        blocks[:, 0::3] = var.reshape(-1, 2, _NDIM)  # pp and vv; the cross terms start at 0
+        return np.concatenate([z, np.zeros_like(z)], axis=1), blocks
+
     def predict_blocks(self, mean: np.ndarray, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict` of (T, 8) means and (T, 4, 4) :meth:`to_blocks` covariances: each
         coordinate's 2 x 2 block C becomes F C F^T + Q with F = [[1, 1], [0, 1]], a linear map
         of (pp, pv, vp, vv) that is one product for all tracks."""
-        var = self._std(mean[:, 3], self._motion_std) ** 2  # (T, 8)
+        var = self._std(mean[:, 3], self._motion_std)
+        var *= var  # (T, 8)
         blocks = (blocks.reshape(len(blocks), 16) @ self._block_motion).reshape(-1, 4, _NDIM)
         blocks[:, 0::3] += var.reshape(-1, 2, _NDIM)  # Q on pp and vv
-        return mean @ self._motion_mat.T, blocks
+        return mean @ self._motion_mat_t, blocks
 
     def update_blocks(
         self,
@@ -175,7 +185,7 @@ class KalmanFilter:
             p = self.from_blocks(blocks)
         else:
             std = self._std(x[:, 3], self._motion_std)
-            x = x @ self._motion_mat.T
+            x = x @ self._motion_mat_t
             p = self._motion_mat @ p @ self._motion_mat.T + self._diag(std)
         return (x[0], p[0]) if single else (x, p)
 

@@ -7,8 +7,11 @@ looking up the rows of a set of ids is one ``searchsorted``:
 * one array per memorised item (``bboxes`` (T, 4), ``scores`` (T,), ``labels`` (T,),
   ``embeds`` (T, D), ...): the latest value, or an exponential moving average for items named in
   ``momentums``; items listed in ``history_lengths`` also keep their last values (T, H, ...);
-* per-track state of the subclass (Kalman ``mean`` (T, 8) and ``covariance`` (T, 8, 8),
-  ``tentative`` (T,), ...).
+* per-track state of the subclass (Kalman ``mean`` (T, 8), ``tentative`` (T,), ...). The
+  Kalman covariance is ``covariance_blocks`` (T, 4, 4) with :class:`KalmanFilter`, which works
+  on the four 2 x 2 blocks its covariances are made of (:meth:`KalmanFilter.to_blocks`), and
+  ``covariance`` (T, 8, 8) with a motion model that works on whole matrices;
+  :meth:`BaseTracker.covariances` gives (T, 8, 8) matrices either way.
 
 All of it is NumPy, so that one frame's update costs a few vectorised operations whatever the
 number of tracks. Trackers that use a motion model (``motion=dict(type='KalmanFilter')``) get the
@@ -41,7 +44,7 @@ _NUMPY_DTYPES = {
 def to_numpy(value: Any) -> np.ndarray:
     """Tensor / sequence -> NumPy array (on the CPU)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
+        return value.numpy(force=True)  # detached, on the CPU
     return np.asarray(value)
 
 
@@ -68,6 +71,8 @@ class BaseTracker(metaclass=ABCMeta):
         #: item -> number of past values kept (for ``get(..., num_samples=...)``).
         self.history_lengths: dict[str, int] = {}
         self.motion: Any = None
+        #: Whether the motion model keeps covariances as blocks (see the module docstring).
+        self.block_motion = False
         self.num_tentatives = 0
         self.reset()
 
@@ -75,6 +80,14 @@ class BaseTracker(metaclass=ABCMeta):
         if isinstance(motion, dict):
             motion = TASK_UTILS.build(motion)
         self.motion = motion
+        self.block_motion = all(
+            hasattr(motion, name) for name in ("initiate_blocks", "predict_blocks", "update_blocks")
+        )
+
+    @property
+    def cov_key(self) -> str:
+        """Name of the Kalman covariance in the track state."""
+        return "covariance_blocks" if self.block_motion else "covariance"
 
     # Memory ----------------------------------------------------------------------------------
 
@@ -150,11 +163,24 @@ class BaseTracker(metaclass=ABCMeta):
         exists = np.zeros(len(ids), bool)
         if num_live:
             exists = (rows < num_live) & (self._ids[np.minimum(rows, num_live - 1)] == ids)
+        self._write(ids, rows, exists, values, frame_id)
+
+    def _write(
+        self,
+        ids: np.ndarray,
+        rows: np.ndarray,
+        exists: np.ndarray,
+        values: dict[str, np.ndarray],
+        frame_id: int,
+    ) -> None:
+        """:meth:`update` of (N,) int64 ``ids`` whose memory ``rows`` are known where the (N,)
+        mask ``exists`` is set, with NumPy ``values`` of N rows each."""
         upd = rows[exists]
         if len(upd):
             momentums = self.momentums or {}
-            for key, value in values.items():
-                new = value[exists].astype(self._items[key].dtype, copy=False)
+            matched = {k: v[exists] for k, v in values.items()}
+            for key, value in matched.items():
+                new = value.astype(self._items[key].dtype, copy=False)
                 if key in momentums:
                     m = momentums[key]
                     self._items[key][upd] = (1 - m) * self._items[key][upd] + m * new
@@ -166,7 +192,7 @@ class BaseTracker(metaclass=ABCMeta):
                     hist[upd, 0] = new
             self._last_frame[upd] = frame_id
             self._num_hits[upd] += 1
-            self.update_state(upd, {k: v[exists] for k, v in values.items()}, frame_id)
+            self.update_state(upd, matched, frame_id)
         if not exists.all():
             self._append(ids[~exists], {k: v[~exists] for k, v in values.items()}, frame_id)
         self.pop_invalid_tracks(frame_id)
@@ -218,34 +244,56 @@ class BaseTracker(metaclass=ABCMeta):
         is set. New tracks are tentative unless started on frame 0 or ``num_tentatives <= 1``."""
         if self.motion is None or "bboxes" not in values:
             return {}
-        mean, cov = self.motion.initiate(bbox_xyxy_to_cxcyah(values["bboxes"].astype(np.float64)))
+        z = bbox_xyxy_to_cxcyah(values["bboxes"])
+        initiate = self.motion.initiate_blocks if self.block_motion else self.motion.initiate
+        mean, cov = initiate(z)
         tentative = np.full(len(mean), frame_id != 0 and self.num_tentatives > 1)
-        return dict(mean=mean, covariance=cov, tentative=tentative)
+        return {"mean": mean, self.cov_key: cov, "tentative": tentative}
+
+    def motion_predict(self, mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The motion model's prediction of (T, 8) means and covariances in the state's form."""
+        if self.block_motion:
+            return self.motion.predict_blocks(mean, cov)
+        return self.motion.predict(mean, cov)
+
+    def motion_update(
+        self,
+        mean: np.ndarray,
+        cov: np.ndarray,
+        measurement: np.ndarray,
+        score: float | np.ndarray = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The motion model's correction of (T, 8) means and covariances in the state's form
+        by (T, 4) cxcyah measurements."""
+        if self.block_motion:
+            return self.motion.update_blocks(mean, cov, measurement, score)
+        return self.motion.update(mean, cov, measurement, score)
+
+    def covariances(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(T', 8, 8) Kalman covariances of ``rows`` (all tracks by default)."""
+        cov = self._state[self.cov_key][rows]
+        return self.motion.from_blocks(cov) if self.block_motion else cov
 
     def update_state(self, rows: np.ndarray, values: dict[str, np.ndarray], frame_id: int) -> None:
         """Correct the Kalman state of matched tracks and confirm tentative ones."""
         if self.motion is None or "mean" not in self._state:
             return
-        z = bbox_xyxy_to_cxcyah(values["bboxes"].astype(np.float64))
-        score = values.get("scores", np.zeros(len(rows)))
-        mean, cov = self.motion.update(
-            self._state["mean"][rows], self._state["covariance"][rows], z, score
+        st, key = self._state, self.cov_key
+        score = values.get("scores", 0.0)
+        st["mean"][rows], st[key][rows] = self.motion_update(
+            st["mean"][rows], st[key][rows], bbox_xyxy_to_cxcyah(values["bboxes"]), score
         )
-        self._state["mean"][rows] = mean
-        self._state["covariance"][rows] = cov
-        self._state["tentative"][rows] &= self._num_hits[rows] < self.num_tentatives
+        st["tentative"][rows] &= self._num_hits[rows] < self.num_tentatives
 
     def predict_motion(self, rows: np.ndarray | None = None) -> None:
         """Advance the Kalman state of ``rows`` (all tracks by default) by one frame."""
         if self.motion is None or "mean" not in self._state or self.empty:
             return
-        st = self._state
+        st, key = self._state, self.cov_key
         if rows is None:
-            st["mean"], st["covariance"] = self.motion.predict(st["mean"], st["covariance"])
+            st["mean"], st[key] = self.motion_predict(st["mean"], st[key])
             return
-        st["mean"][rows], st["covariance"][rows] = self.motion.predict(
-            st["mean"][rows], st["covariance"][rows]
-        )
+        st["mean"][rows], st[key][rows] = self.motion_predict(st["mean"][rows], st[key][rows])
 
     # Reading the memory ----------------------------------------------------------------------
 
@@ -341,20 +389,20 @@ class BaseTracker(metaclass=ABCMeta):
         has an id into the memory and return those as the frame's results."""
         ids[new] = self.new_ids(int(new.sum()))
         out = ids >= 0
-        self.update(
-            ids=ids[out],
-            bboxes=bboxes[out],
-            scores=scores[out],
-            labels=labels[out],
-            frame_ids=frame_id,
-        )
-        return self._results(like, bboxes[out], scores[out], labels[out], ids[out])
+        ids, new = ids[out], new[out]
+        values = dict(bboxes=bboxes[out], scores=scores[out], labels=labels[out])
+        # the ids not new are those of live tracks; the new ones are above them all
+        self._write(ids, np.searchsorted(self._ids, ids), ~new, values, frame_id)
+        return self._results(like, values["bboxes"], values["scores"], values["labels"], ids)
 
     @staticmethod
     def _results(
         like: Any, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, ids: np.ndarray
     ) -> InstanceData:
         """``InstanceData`` with ``bboxes``, ``scores``, ``labels``, ``instances_id`` tensors."""
+        if not len(bboxes) == len(scores) == len(labels) == len(ids):
+            lengths = dict(bboxes=len(bboxes), scores=len(scores), labels=len(labels), ids=len(ids))
+            raise ValueError(f"tracker results of unequal lengths: {lengths}")
         device = like.device if isinstance(like, torch.Tensor) else torch.device("cpu")
         dtype = like.dtype if isinstance(like, torch.Tensor) else torch.float32
 
@@ -369,10 +417,6 @@ class BaseTracker(metaclass=ABCMeta):
             labels=tensor(labels, torch.long),
             instances_id=tensor(ids, torch.long),
         )
-        if len({len(value) for value in fields.values()}) != 1:
-            raise ValueError(
-                f"tracker results of unequal lengths: { {k: len(v) for k, v in fields.items()} }"
-            )
         out = InstanceData()
         for name, value in fields.items():  # lengths checked once above, not per field
             out.set_field(value, name)

@@ -95,7 +95,7 @@ class OCSORTTracker(BaseTracker):
             last_obs=values["bboxes"].astype(np.float64),
             velocity=np.zeros((count, 2)),  # (dy, dx); 0 until a second observation
             saved_mean=state["mean"].copy(),
-            saved_covariance=state["covariance"].copy(),
+            **{"saved_" + self.cov_key: state[self.cov_key].copy()},
         )
         return state
 
@@ -127,28 +127,19 @@ class OCSORTTracker(BaseTracker):
         the straight line to its new observation (``new`` (R, 4)) for the ``gaps - 1`` missed
         frames, all tracks at once. The tracks are taken by decreasing gap, so that step k runs
         on a leading slice of them (those with a gap above k)."""
-        st, kf = self._state, self.motion
+        st, key = self._state, self.cov_key
         order = (-gaps).argsort(kind="stable")
         rows, new, gaps = rows[order], new[order], gaps[order]
-        mean, cov = st["saved_mean"][rows], st["saved_covariance"][rows]
+        mean, cov = st["saved_mean"][rows], st["saved_" + key][rows]
         last = st["last_obs"][rows]
         steps = np.arange(1, int(gaps[0]))[:, None]  # (G - 1, 1)
         # (G - 1, R, 4): the virtual observation of every step and track
         virtual = bbox_xyxy_to_cxcyah(last + (steps / gaps)[..., None] * (new - last))
         active = (gaps[None] > steps).sum(1)  # tracks in step k: a leading slice
-        blocks = kf.to_blocks(cov)
         for k, count in enumerate(active.tolist()):
-            if blocks is None:  # a general covariance (after a camera-motion warp)
-                m, c = kf.predict(mean[:count], cov[:count])
-                mean[:count], cov[:count] = kf.update(m, c, virtual[k, :count])
-            else:
-                m, b = kf.predict_blocks(mean[:count], blocks[:count])
-                mean[:count], blocks[:count] = kf.update_blocks(m, b, virtual[k, :count])
-        if blocks is None:
-            st["mean"][rows], st["covariance"][rows] = kf.predict(mean, cov)
-        else:
-            mean, blocks = kf.predict_blocks(mean, blocks)
-            st["mean"][rows], st["covariance"][rows] = mean, kf.from_blocks(blocks)
+            m, c = self.motion_predict(mean[:count], cov[:count])
+            mean[:count], cov[:count] = self.motion_update(m, c, virtual[k, :count])
+        st["mean"][rows], st[key][rows] = self.motion_predict(mean, cov)
 
     # Association -----------------------------------------------------------------------------
 
@@ -231,7 +222,8 @@ class OCSORTTracker(BaseTracker):
             tracked = self._last_frame == frame_id - 1
             # save the state of tracks observed last frame (for ORU), then predict
             np.copyto(st["saved_mean"], st["mean"], where=tracked[:, None])
-            np.copyto(st["saved_covariance"], st["covariance"], where=tracked[:, None, None])
+            key = self.cov_key
+            np.copyto(st["saved_" + key], st[key], where=tracked[:, None, None])
             st["mean"][~tracked & ~tentative, 7] = 0.0
             self.predict_motion()
             st["obs"][:, 1:] = st["obs"][:, :-1]  # one frame older

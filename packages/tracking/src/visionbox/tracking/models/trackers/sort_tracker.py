@@ -105,7 +105,7 @@ class SORTTracker(BaseTracker):
         diff = track_embeds[:, None, :] - embeds[None, :, :]
         cost = np.sqrt((diff * diff).sum(-1))
         gate = self.motion.gate(
-            self._state["mean"][rows], self._state["covariance"][rows], bbox_xyxy_to_cxcyah(bboxes)
+            self._state["mean"][rows], self.covariances(rows), bbox_xyxy_to_cxcyah(bboxes)
         )
         cost[np.isnan(gate)] = np.nan
         same = self._items["labels"][rows][:, None] == labels[None, :]

@@ -84,7 +84,7 @@ class StrongSORTTracker(SORTTracker):
         track_embeds = self.get_array("embeds", rows, self.reid.get("num_samples"), "mean")
         reid = cosine_distance(track_embeds, embeds)
         motion = self.motion.gate(
-            self._state["mean"][rows], self._state["covariance"][rows], bbox_xyxy_to_cxcyah(bboxes)
+            self._state["mean"][rows], self.covariances(rows), bbox_xyxy_to_cxcyah(bboxes)
         )
         weight = float(self.reid["motion_weight"])
         cost = (1 - weight) * reid + weight * motion  # NaN where gated out
