@@ -399,7 +399,8 @@ class BaseTracker(metaclass=ABCMeta):
     def _results(
         like: Any, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, ids: np.ndarray
     ) -> InstanceData:
-        """``InstanceData`` with ``bboxes``, ``scores``, ``labels``, ``instances_id`` tensors."""
+        """``InstanceData`` with ``bboxes`` (M, 4), ``scores``, ``labels``, ``instances_id``
+        tensors from (M, 4) and (M,) arrays."""
         if not len(bboxes) == len(scores) == len(labels) == len(ids):
             lengths = dict(bboxes=len(bboxes), scores=len(scores), labels=len(labels), ids=len(ids))
             raise ValueError(f"tracker results of unequal lengths: {lengths}")
@@ -412,7 +413,7 @@ class BaseTracker(metaclass=ABCMeta):
             return torch.as_tensor(array, dtype=kind, device=device)
 
         fields = dict(
-            bboxes=tensor(bboxes, dtype).reshape(-1, 4),
+            bboxes=tensor(bboxes, dtype),
             scores=tensor(scores, dtype),
             labels=tensor(labels, torch.long),
             instances_id=tensor(ids, torch.long),
