@@ -89,7 +89,7 @@ class OCSORTTracker(BaseTracker):
         self.vel_consist_weight = float(vel_consist_weight)
         self.vel_delta_t = int(vel_delta_t)
         #: What ``track`` measured of the frame before ``update`` changes the memory: each
-        #: track's last seen frame and past observation (and its centre).
+        #: track's gap (frames since it was last seen) and past observation (and its centre).
         self._frame: dict[str, np.ndarray] | None = None
 
     # State: observations of the last K frames, direction, state saved when a track is lost ----
@@ -117,9 +117,9 @@ class OCSORTTracker(BaseTracker):
 
     def update_state(self, rows: np.ndarray, values: dict[str, np.ndarray], frame_id: int) -> None:
         st, frame = self._state, self._frame
-        new = values["bboxes"].astype(np.float64)
+        new = np.asarray(values["bboxes"], np.float64)
         if frame is not None:  # ORU: for tracks found again after a gap
-            gap = frame_id - frame["last_frame"][rows]
+            gap = frame["gap"][rows]
             found = (gap > 1).nonzero()[0]
             if len(found):
                 self._re_update(rows[found], new[found], gap[found])
@@ -137,15 +137,19 @@ class OCSORTTracker(BaseTracker):
         frames, all tracks at once. The tracks are taken by decreasing gap, so that step k runs
         on a leading slice of them (those with a gap above k)."""
         st, key = self._state, self.cov_key
-        order = (-gaps).argsort(kind="stable")
-        rows, new, gaps = rows[order], new[order], gaps[order]
+        longest = int(gaps.max())
+        steps = np.arange(1, longest)[:, None]  # (G - 1, 1)
+        if gaps.min() == longest:  # one gap for all (the common case): every step takes all
+            active = [len(rows)] * len(steps)
+        else:
+            order = (-gaps).argsort(kind="stable")
+            rows, new, gaps = rows[order], new[order], gaps[order]
+            active = (gaps[None] > steps).sum(1).tolist()  # tracks in step k: a leading slice
         mean, cov = st["saved_mean"][rows], st["saved_" + key][rows]
         last = st["last_obs"][rows]
-        steps = np.arange(1, int(gaps[0]))[:, None]  # (G - 1, 1)
         # (G - 1, R, 4): the virtual observation of every step and track
         virtual = bbox_xyxy_to_cxcyah(last + (steps / gaps)[..., None] * (new - last))
-        active = (gaps[None] > steps).sum(1)  # tracks in step k: a leading slice
-        for k, count in enumerate(active.tolist()):
+        for k, count in enumerate(active):
             m, c = self.motion_predict(mean[:count], cov[:count])
             mean[:count], cov[:count] = self.motion_update(m, c, virtual[k, :count])
         st["mean"][rows], st[key][rows] = self.motion_predict(mean, cov)
@@ -196,15 +200,15 @@ class OCSORTTracker(BaseTracker):
 
     def _assign(
         self, rows: np.ndarray, cost_fn: Any, dets: np.ndarray, *arrays: np.ndarray
-    ) -> np.ndarray:
-        """(len(dets),) memory row matched to each detection of ``dets``, or -1."""
-        if len(rows) == 0 or len(dets) == 0:
-            return np.full(len(dets), -1, np.int64)
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The matches of memory ``rows`` with detections ``dets`` (both non-empty):
+        (M,) detection indices and (M,) memory rows."""
         pairs = cost_fn(rows, *(a[dets] for a in arrays))
         _, det_to_track = sparse_linear_assignment(
             *pairs, (len(rows), len(dets)), 1.0 - self.match_iou_thr
         )
-        return np.where(det_to_track >= 0, rows[np.maximum(det_to_track, 0)], -1)
+        hit = (det_to_track >= 0).nonzero()[0]
+        return dets[hit], rows[det_to_track[hit]]
 
     def _ocr_cost(
         self, rows: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray
@@ -234,27 +238,26 @@ class OCSORTTracker(BaseTracker):
             np.copyto(st["saved_mean"], st["mean"], where=tracked[:, None])
             key = self.cov_key
             np.copyto(st["saved_" + key], st[key], where=tracked[:, None, None])
-            st["mean"][~tracked & ~tentative, 7] = 0.0
+            np.copyto(st["mean"][:, 7], 0.0, where=~(tracked | tentative))  # lost: no h velocity
             self.predict_motion()
             st["obs"][:, 1:] = st["obs"][:, :-1]  # one frame older
             st["obs"][:, 0] = np.nan
             past = self._past_observations()
             self._frame = dict(
-                last_frame=self._last_frame.copy(), past=past, past_centres=_centres_yx(past)
+                gap=frame_id - self._last_frame, past=past, past_centres=_centres_yx(past)
             )
-            rows_all = np.arange(len(self._ids))
-            dets = keep.nonzero()[0]
+            free = keep.nonzero()[0]  # detections not matched yet
             arrays = (bboxes, labels, scores)
             taken = np.zeros(len(self._ids), bool)
-            for rows in (rows_all[~tentative], rows_all[tentative]):
-                free = dets[ids[dets] < 0]
-                matched = self._assign(rows, self._ocm_cost, free, *arrays)
-                hit = matched >= 0
-                ids[free[hit]] = self._ids[matched[hit]]
-                taken[matched[hit]] = True
-            free = dets[ids[dets] < 0]
-            matched = self._assign(rows_all[~taken], self._ocr_cost, free, *arrays)
-            ids[free[matched >= 0]] = self._ids[matched[matched >= 0]]
+            for rows in (np.flatnonzero(~tentative), np.flatnonzero(tentative)):
+                if len(rows) and len(free):
+                    dets, matched = self._assign(rows, self._ocm_cost, free, *arrays)
+                    ids[dets], taken[matched] = self._ids[matched], True
+                    free = free[ids[free] < 0]
+            rows = np.flatnonzero(~taken)
+            if len(rows) and len(free):
+                dets, matched = self._assign(rows, self._ocr_cost, free, *arrays)
+                ids[dets] = self._ids[matched]
         new = keep & (ids < 0) & (scores > self.init_track_thr)
         try:
             return self._start_and_record(ids, new, frame_id, bboxes, scores, labels, like)
