@@ -260,7 +260,8 @@ def test_reid_crops_are_renormalised_from_the_preprocessor_to_the_reid_input():
 
 def test_ocsort_re_update_of_many_tracks_equals_one_track_at_a_time():
     """ORU runs every re-found track at once; each equals the per-track recursion: from the
-    saved state, predict and update on the straight line to the new box, then predict."""
+    saved state (predicted to the first missed frame), update on the straight line to the new
+    box and predict, for each missed frame."""
     from visionbox.tracking.models.task_modules import bbox_xyxy_to_cxcyah
 
     tracker = build("OCSORTTracker")
@@ -275,9 +276,9 @@ def test_ocsort_re_update_of_many_tracks_equals_one_track_at_a_time():
         mean, cov = st["saved_mean"][row], kf.from_blocks(st["saved_covariance_blocks"][[row]])[0]
         last = st["last_obs"][row]
         for k in range(1, gap):
-            mean, cov = kf.predict(mean, cov)
             mean, cov = kf.update(mean, cov, bbox_xyxy_to_cxcyah(last + k / gap * (z_new - last)))
-        expected.append(kf.predict(mean, cov))
+            mean, cov = kf.predict(mean, cov)
+        expected.append((mean, cov))
     untouched = st["mean"][2].copy()
     tracker._re_update(rows, new, gaps)
     for row, (mean, cov) in zip(rows, expected, strict=True):

@@ -75,11 +75,13 @@ def sparse_linear_assignment(
     alone = (np.bincount(rows, minlength=num_tracks)[rows] == 1) & (
         np.bincount(cols, minlength=num_dets)[cols] == 1
     )
-    track_to_det[rows[alone]] = cols[alone]
-    det_to_track[cols[alone]] = rows[alone]
-    if alone.all():
+    lone_rows, lone_cols = rows[alone], cols[alone]
+    track_to_det[lone_rows] = lone_cols
+    det_to_track[lone_cols] = lone_rows
+    if len(lone_rows) == len(rows):
         return track_to_det, det_to_track
-    rows, cols, costs = rows[~alone], cols[~alone], costs[~alone]
+    rest = ~alone
+    rows, cols, costs = rows[rest], cols[rest], costs[rest]
     track_ids, r = _compact(rows, num_tracks)
     det_ids, c = _compact(cols, num_dets)
     # A pair below the limit saves (limit - cost); anything else saves nothing (= unmatched).

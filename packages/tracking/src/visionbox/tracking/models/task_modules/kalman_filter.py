@@ -82,6 +82,12 @@ class KalmanFilter:
             np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]),
         )
         self._measure_std = (np.array([wp, wp, 0, wp]), np.array([0, 0, 1e-1, 0]))
+        # No entry has both a scale and an offset, so the process noise variance of a (T, 16)
+        # row of blocks is ``height**2 * scale**2 + offset**2``, on pp and vv (0 on pv, vp).
+        scale, offset = (np.zeros((4, _NDIM)) for _ in range(2))
+        scale[0::3] = (self._motion_std[0] ** 2).reshape(2, _NDIM)
+        offset[0::3] = (self._motion_std[1] ** 2).reshape(2, _NDIM)
+        self._block_noise = (scale.reshape(16), offset.reshape(16))
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -135,11 +141,12 @@ class KalmanFilter:
         """:meth:`predict` of (T, 8) means and (T, 4, 4) :meth:`to_blocks` covariances: each
         coordinate's 2 x 2 block C becomes F C F^T + Q with F = [[1, 1], [0, 1]], a linear map
         of (pp, pv, vp, vv) that is one product for all tracks."""
-        var = self._std(mean[:, 3], self._motion_std)
-        var *= var  # (T, 8)
-        blocks = (blocks.reshape(len(blocks), 16) @ self._block_motion).reshape(-1, 4, _NDIM)
-        blocks[:, 0::3] += var.reshape(-1, 2, _NDIM)  # Q on pp and vv
-        return mean @ self._motion_mat_t, blocks
+        height = mean[:, 3:4]
+        scale, offset = self._block_noise
+        out = (height * height) * scale  # (T, 16): Q, on pp and vv
+        out += offset
+        out += blocks.reshape(len(blocks), 16) @ self._block_motion
+        return mean @ self._motion_mat_t, out.reshape(-1, 4, _NDIM)
 
     def update_blocks(
         self,

@@ -175,10 +175,11 @@ class BaseTracker(metaclass=ABCMeta):
     ) -> None:
         """:meth:`update` of (N,) int64 ``ids`` whose memory ``rows`` are known where the (N,)
         mask ``exists`` is set, with NumPy ``values`` of N rows each."""
-        upd = rows[exists]
+        every = bool(exists.all())
+        upd = rows if every else rows[exists]
         if len(upd):
             momentums = self.momentums or {}
-            matched = {k: v[exists] for k, v in values.items()}
+            matched = values if every else {k: v[exists] for k, v in values.items()}
             for key, value in matched.items():
                 new = value.astype(self._items[key].dtype, copy=False)
                 if key in momentums:
@@ -193,7 +194,7 @@ class BaseTracker(metaclass=ABCMeta):
             self._last_frame[upd] = frame_id
             self._num_hits[upd] += 1
             self.update_state(upd, matched, frame_id)
-        if not exists.all():
+        if not every:
             self._append(ids[~exists], {k: v[~exists] for k, v in values.items()}, frame_id)
         self.pop_invalid_tracks(frame_id)
 
@@ -366,7 +367,7 @@ class BaseTracker(metaclass=ABCMeta):
     def _detections(data_sample: Any) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, Any]:
         """(frame_id, bboxes (N, 4), scores (N,), labels (N,), torch reference) of a sample."""
         pred = data_sample.pred_instances
-        frame_id = int(data_sample.metainfo.get("frame_id", -1))
+        frame_id = int(getattr(data_sample, "frame_id", -1))  # a metainfo field
         return (
             frame_id,
             to_numpy(pred.bboxes).astype(np.float64).reshape(-1, 4),

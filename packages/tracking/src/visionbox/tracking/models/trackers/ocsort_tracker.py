@@ -92,7 +92,7 @@ class OCSORTTracker(BaseTracker):
         #: track's gap (frames since it was last seen) and past observation (and its centre).
         self._frame: dict[str, np.ndarray] | None = None
 
-    # State: observations of the last K frames, direction, state saved when a track is lost ----
+    # State: observations of the last K frames, direction, state saved for ORU ----------------
 
     def init_state(self, values: dict[str, np.ndarray], frame_id: int) -> dict[str, np.ndarray]:
         state = super().init_state(values, frame_id)
@@ -103,6 +103,8 @@ class OCSORTTracker(BaseTracker):
             obs=obs,
             last_obs=values["bboxes"].astype(np.float64),
             velocity=np.zeros((count, 2)),  # (dy, dx); 0 until a second observation
+            # ORU's start: the state predicted one frame past the last observation (``track``
+            # saves it on the frame after each observation)
             saved_mean=state["mean"].copy(),
             **{"saved_" + self.cov_key: state[self.cov_key].copy()},
         )
@@ -134,8 +136,9 @@ class OCSORTTracker(BaseTracker):
     def _re_update(self, rows: np.ndarray, new: np.ndarray, gaps: np.ndarray) -> None:
         """ORU: from the state saved at each track's last observation, predict and update along
         the straight line to its new observation (``new`` (R, 4)) for the ``gaps - 1`` missed
-        frames, all tracks at once. The tracks are taken by decreasing gap, so that step k runs
-        on a leading slice of them (those with a gap above k)."""
+        frames, all tracks at once. The saved state is already predicted to the first missed
+        frame. The tracks are taken by decreasing gap, so that step k runs on a leading slice of
+        them (those with a gap above k)."""
         st, key = self._state, self.cov_key
         longest = int(gaps.max())
         steps = np.arange(1, longest)[:, None]  # (G - 1, 1)
@@ -150,7 +153,9 @@ class OCSORTTracker(BaseTracker):
         # (G - 1, R, 4): the virtual observation of every step and track
         virtual = bbox_xyxy_to_cxcyah(last + (steps / gaps)[..., None] * (new - last))
         for k, count in enumerate(active):
-            m, c = self.motion_predict(mean[:count], cov[:count])
+            m, c = mean[:count], cov[:count]
+            if k:
+                m, c = self.motion_predict(m, c)
             mean[:count], cov[:count] = self.motion_update(m, c, virtual[k, :count])
         st["mean"][rows], st[key][rows] = self.motion_predict(mean, cov)
 
@@ -234,12 +239,12 @@ class OCSORTTracker(BaseTracker):
             st = self._state
             tentative = st["tentative"]
             tracked = self._last_frame == frame_id - 1
-            # save the state of tracks observed last frame (for ORU), then predict
+            np.copyto(st["mean"][:, 7], 0.0, where=~(tracked | tentative))  # lost: no h velocity
+            self.predict_motion()
+            # save the state of the tracks observed last frame (where ORU starts)
             np.copyto(st["saved_mean"], st["mean"], where=tracked[:, None])
             key = self.cov_key
             np.copyto(st["saved_" + key], st[key], where=tracked[:, None, None])
-            np.copyto(st["mean"][:, 7], 0.0, where=~(tracked | tentative))  # lost: no h velocity
-            self.predict_motion()
             st["obs"][:, 1:] = st["obs"][:, :-1]  # one frame older
             st["obs"][:, 0] = np.nan
             past = self._past_observations()
