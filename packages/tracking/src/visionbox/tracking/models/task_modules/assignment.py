@@ -39,10 +39,10 @@ def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, 
 
 
 def _compact(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(index, return_inverse=True)`` of (P,) indices below ``size``, by counting
-    instead of sorting."""
-    present = np.bincount(index, minlength=size) > 0
-    return np.flatnonzero(present), (np.cumsum(present) - 1)[index]
+    """``np.unique(index, return_inverse=True)`` of (P,) indices below ``size``: the values
+    present, by counting, and the position of each index among them, by binary search."""
+    present = np.flatnonzero(np.bincount(index, minlength=size))
+    return present, present.searchsorted(index)
 
 
 def sparse_linear_assignment(
