@@ -134,11 +134,10 @@ class OCSORTTracker(BaseTracker):
         super().update_state(rows, values, frame_id)
 
     def _re_update(self, rows: np.ndarray, new: np.ndarray, gaps: np.ndarray) -> None:
-        """ORU: from the state saved at each track's last observation, predict and update along
-        the straight line to its new observation (``new`` (R, 4)) for the ``gaps - 1`` missed
-        frames, all tracks at once. The saved state is already predicted to the first missed
-        frame. The tracks are taken by decreasing gap, so that step k runs on a leading slice of
-        them (those with a gap above k)."""
+        """ORU: from the state saved one frame past each track's last observation, update with
+        the straight line to its new observation (``new`` (R, 4)) and predict, for each of the
+        ``gaps - 1`` missed frames, all tracks at once. The tracks are taken by decreasing gap,
+        so that step k runs on a leading slice of them (those with a gap above k)."""
         st, key = self._state, self.cov_key
         longest = int(gaps.max())
         steps = np.arange(1, longest)[:, None]  # (G - 1, 1)
@@ -153,11 +152,9 @@ class OCSORTTracker(BaseTracker):
         # (G - 1, R, 4): the virtual observation of every step and track
         virtual = bbox_xyxy_to_cxcyah(last + (steps / gaps)[..., None] * (new - last))
         for k, count in enumerate(active):
-            m, c = mean[:count], cov[:count]
-            if k:
-                m, c = self.motion_predict(m, c)
-            mean[:count], cov[:count] = self.motion_update(m, c, virtual[k, :count])
-        st["mean"][rows], st[key][rows] = self.motion_predict(mean, cov)
+            m, c = self.motion_update(mean[:count], cov[:count], virtual[k, :count])
+            mean[:count], cov[:count] = self.motion_predict(m, c)
+        st["mean"][rows], st[key][rows] = mean, cov
 
     # Association -----------------------------------------------------------------------------
 
