@@ -41,7 +41,7 @@ def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, 
 def _compact(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(index, return_inverse=True)`` of (P,) indices below ``size``: the values
     present, by counting, and the position of each index among them, by binary search."""
-    present = np.flatnonzero(np.bincount(index, minlength=size))
+    present = np.bincount(index, minlength=size).nonzero()[0]
     return present, present.searchsorted(index)
 
 

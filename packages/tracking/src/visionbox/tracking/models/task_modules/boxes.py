@@ -79,12 +79,13 @@ def bbox_overlap_pairs(
     lo = x1b.searchsorted(x1a - widest, side="left")
     hi = x1b.searchsorted(x2a, side="left")
     counts = np.maximum(hi - lo, 0)
-    total = int(counts.sum())
+    ends = counts.cumsum()
+    total = int(ends[-1])
     if total == 0:
         return empty, empty, np.zeros(0)
     # candidate k of box i is the sorted box lo[i] + (k - first candidate of box i)
-    rows = np.repeat(np.arange(num1), counts)
-    cols = np.arange(total) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    rows = np.arange(num1).repeat(counts)
+    cols = np.arange(total) + (lo - (ends - counts)).repeat(counts)
     iw = np.minimum(x2a[rows], x2b[cols]) - np.maximum(x1a[rows], x1b[cols])
     ih = np.minimum(y2a[rows], y2b[cols]) - np.maximum(y1a[rows], y1b[cols])
     hit = ((iw > 0) & (ih > 0)).nonzero()[0]

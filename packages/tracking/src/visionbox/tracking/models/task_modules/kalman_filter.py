@@ -88,6 +88,8 @@ class KalmanFilter:
         scale[0::3] = (self._motion_std[0] ** 2).reshape(2, _NDIM)
         offset[0::3] = (self._motion_std[1] ** 2).reshape(2, _NDIM)
         self._block_noise = (scale.reshape(16), offset.reshape(16))
+        # The measurement noise variance, likewise: ``height**2 * scale**2 + offset**2``.
+        self._measure_var = (self._measure_std[0] ** 2, self._measure_std[1] ** 2)
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -158,11 +160,14 @@ class KalmanFilter:
         """:meth:`update` of (T, 8) means and (T, 4, 4) :meth:`to_blocks` covariances: one
         scalar gain per coordinate and per velocity, ``g = (pp, vp) / s``, and each block entry
         (a, b) loses ``g_a * C_bp`` (= ``g_a s g_b``)."""
-        std = self._std(mean[:, 3], self._measure_std)
+        height = mean[:, 3:4]
+        scale, offset = self._measure_var
+        s = (height * height) * scale  # (T, 4): R
+        s += offset
         if self.use_nsa:
-            std = std * (1.0 - np.broadcast_to(np.asarray(bbox_score, float), len(mean)))[:, None]
+            s *= (1.0 - np.broadcast_to(np.asarray(bbox_score, float), len(mean)))[:, None] ** 2
         cross = blocks[:, 0::2]  # (T, 2, 4): pp and vp, the covariances with the position
-        s = cross[:, 0] + std**2  # (T, 4) innovation variances
+        s += cross[:, 0]  # innovation variances
         gain = cross / s[:, None]  # (T, 2, 4): position and velocity gains
         innovation = measurement - mean[:, :_NDIM]
         mean = mean + (gain * innovation[:, None]).reshape(len(mean), 2 * _NDIM)

@@ -388,7 +388,7 @@ class BaseTracker(metaclass=ABCMeta):
     ) -> InstanceData:
         """Give the detections in the (N,) mask ``new`` fresh ids, write every detection that
         has an id into the memory and return those as the frame's results."""
-        ids[new] = self.new_ids(int(new.sum()))
+        ids[new] = self.new_ids(np.count_nonzero(new))
         out = ids >= 0
         ids, new = ids[out], new[out]
         values = dict(bboxes=bboxes[out], scores=scores[out], labels=labels[out])

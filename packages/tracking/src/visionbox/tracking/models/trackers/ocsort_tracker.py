@@ -251,12 +251,12 @@ class OCSORTTracker(BaseTracker):
             free = keep.nonzero()[0]  # detections not matched yet
             arrays = (bboxes, labels, scores)
             taken = np.zeros(len(self._ids), bool)
-            for rows in (np.flatnonzero(~tentative), np.flatnonzero(tentative)):
+            for rows in ((~tentative).nonzero()[0], tentative.nonzero()[0]):
                 if len(rows) and len(free):
                     dets, matched = self._assign(rows, self._ocm_cost, free, *arrays)
                     ids[dets], taken[matched] = self._ids[matched], True
                     free = free[ids[free] < 0]
-            rows = np.flatnonzero(~taken)
+            rows = (~taken).nonzero()[0]
             if len(rows) and len(free):
                 dets, matched = self._assign(rows, self._ocr_cost, free, *arrays)
                 ids[dets] = self._ids[matched]
