@@ -175,7 +175,7 @@ class BaseTracker(metaclass=ABCMeta):
     ) -> None:
         """:meth:`update` of (N,) int64 ``ids`` whose memory ``rows`` are known where the (N,)
         mask ``exists`` is set, with NumPy ``values`` of N rows each."""
-        every = bool(exists.all())
+        every = np.count_nonzero(exists) == len(exists)
         upd = rows if every else rows[exists]
         if len(upd):
             momentums = self.momentums or {}
@@ -235,7 +235,7 @@ class BaseTracker(metaclass=ABCMeta):
     def pop_invalid_tracks(self, frame_id: int) -> None:
         """Drop the tracks of :meth:`invalid_tracks`."""
         invalid = self.invalid_tracks(frame_id)
-        if invalid.any():
+        if np.count_nonzero(invalid):
             self._take(np.nonzero(~invalid)[0])
 
     # Per-track state of the motion model -----------------------------------------------------

@@ -40,13 +40,18 @@ def _centres_yx(bboxes: np.ndarray) -> np.ndarray:
     return bboxes @ _TO_CENTRE_YX
 
 
-def _unit(delta: np.ndarray) -> np.ndarray:
-    """(N, 2) vectors scaled to length 1 (a zero vector stays 0)."""
-    norm = delta[:, 0] * delta[:, 0]
-    norm += delta[:, 1] * delta[:, 1]
+def _length(dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """(N,) lengths of the vectors (dy, dx), plus 1e-6 (so that a zero vector divides to 0)."""
+    norm = dy * dy
+    norm += dx * dx
     norm = np.sqrt(norm, out=norm)
     norm += 1e-6
-    return delta / norm[:, None]
+    return norm
+
+
+def _unit(delta: np.ndarray) -> np.ndarray:
+    """(N, 2) vectors scaled to length 1 (a zero vector stays 0)."""
+    return delta / _length(delta[:, 0], delta[:, 1])[:, None]
 
 
 @MODELS.register_module()
@@ -139,21 +144,26 @@ class OCSORTTracker(BaseTracker):
         ``gaps - 1`` missed frames, all tracks at once. The tracks are taken by decreasing gap,
         so that step k runs on a leading slice of them (those with a gap above k)."""
         st, key = self._state, self.cov_key
-        longest = int(gaps.max())
-        steps = np.arange(1, longest)[:, None]  # (G - 1, 1)
-        if gaps.min() == longest:  # one gap for all (the common case): every step takes all
-            active = [len(rows)] * len(steps)
+        gap_list = gaps.tolist()  # a few small ints: counted in Python
+        longest = max(gap_list)
+        if min(gap_list) == longest:  # one gap for all (the common case): every step takes all
+            active = [len(gap_list)] * (longest - 1)
         else:
             order = (-gaps).argsort(kind="stable")
             rows, new, gaps = rows[order], new[order], gaps[order]
-            active = (gaps[None] > steps).sum(1).tolist()  # tracks in step k: a leading slice
+            # tracks in step k (those with a gap above k): a leading slice
+            active = [sum(gap > k for gap in gap_list) for k in range(1, longest)]
+        steps = np.arange(1, longest)[:, None]  # (G - 1, 1)
         mean, cov = st["saved_mean"][rows], st["saved_" + key][rows]
         last = st["last_obs"][rows]
         # (G - 1, R, 4): the virtual observation of every step and track
         virtual = bbox_xyxy_to_cxcyah(last + (steps / gaps)[..., None] * (new - last))
         for k, count in enumerate(active):
             m, c = self.motion_update(mean[:count], cov[:count], virtual[k, :count])
-            mean[:count], cov[:count] = self.motion_predict(m, c)
+            if count == len(mean):  # every track (always so in the first step)
+                mean, cov = self.motion_predict(m, c)
+            else:
+                mean[:count], cov[:count] = self.motion_predict(m, c)
         st["mean"][rows], st[key][rows] = mean, cov
 
     # Association -----------------------------------------------------------------------------
@@ -194,11 +204,14 @@ class OCSORTTracker(BaseTracker):
             track_bboxes, rows, bboxes, labels, scores, self.vel_consist_weight / 2
         )
         pair_rows = rows[r]
-        to_det = _centres_yx(bboxes)[c] - self._frame["past_centres"][pair_rows]  # (P, 2)
-        unit, velocity = _unit(to_det), st["velocity"][pair_rows]
-        cos = unit[:, 0] * velocity[:, 0] + unit[:, 1] * velocity[:, 1]
-        angle = (np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)) - np.pi / 2) / np.pi
-        return r, c, cost + self.vel_consist_weight * angle
+        dy, dx = (_centres_yx(bboxes)[c] - self._frame["past_centres"][pair_rows]).T  # (P,)
+        vy, vx = st["velocity"][pair_rows].T  # unit vectors
+        cos = dy * vy
+        cos += dx * vx
+        cos /= _length(dy, dx)
+        # the angle is (arccos(cos) - pi / 2) / pi, that is -arcsin(cos) / pi
+        sin = np.arcsin(np.minimum(np.maximum(cos, -1.0), 1.0))
+        return r, c, cost - (self.vel_consist_weight / np.pi) * sin
 
     def _assign(
         self, rows: np.ndarray, cost_fn: Any, dets: np.ndarray, *arrays: np.ndarray
@@ -236,7 +249,7 @@ class OCSORTTracker(BaseTracker):
             st = self._state
             tentative = st["tentative"]
             tracked = self._last_frame == frame_id - 1
-            np.copyto(st["mean"][:, 7], 0.0, where=~(tracked | tentative))  # lost: no h velocity
+            st["mean"][:, 7] *= tracked | tentative  # lost tracks: no height velocity
             self.predict_motion()
             # save the state of the tracks observed last frame (where ORU starts)
             np.copyto(st["saved_mean"], st["mean"], where=tracked[:, None])
