@@ -1,6 +1,6 @@
 """Tracking task utilities: Kalman filter, camera-motion compensation, assignment, interpolation."""
 
-from .assignment import linear_assignment, sparse_linear_assignment
+from .assignment import linear_assignment, sparse_linear_assignment, unmatched
 from .boxes import bbox_cxcyah_to_xyxy, bbox_overlap_pairs, bbox_overlaps, bbox_xyxy_to_cxcyah
 from .camera_motion_compensation import CameraMotionCompensation
 from .interpolation import InterpolateTracklets, interpolate_tracks
@@ -17,4 +17,5 @@ __all__ = [
     "interpolate_tracks",
     "linear_assignment",
     "sparse_linear_assignment",
+    "unmatched",
 ]

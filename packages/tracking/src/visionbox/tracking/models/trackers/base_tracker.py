@@ -284,7 +284,8 @@ class BaseTracker(metaclass=ABCMeta):
         st["mean"][rows], st[key][rows] = self.motion_update(
             st["mean"][rows], st[key][rows], bbox_xyxy_to_cxcyah(values["bboxes"]), score
         )
-        st["tentative"][rows] &= self._num_hits[rows] < self.num_tentatives
+        if np.count_nonzero(st["tentative"]):
+            st["tentative"][rows] &= self._num_hits[rows] < self.num_tentatives
 
     def predict_motion(self, rows: np.ndarray | None = None) -> None:
         """Advance the Kalman state of ``rows`` (all tracks by default) by one frame."""

@@ -14,7 +14,7 @@ from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import MODELS
 
-from ..task_modules.assignment import linear_assignment, sparse_linear_assignment
+from ..task_modules.assignment import linear_assignment, sparse_linear_assignment, unmatched
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_overlap_pairs, bbox_overlaps
 from .base_tracker import BaseTracker
 
@@ -46,6 +46,8 @@ def iou_pairs(
     (P,), IoU > 0."""
     rows, cols, ious = bbox_overlap_pairs(track_bboxes, det_bboxes)
     same = track_labels[rows] == det_labels[cols]
+    if np.count_nonzero(same) == len(same):  # one class (the common case)
+        return rows, cols, ious
     return rows[same], cols[same], ious[same]
 
 
@@ -156,7 +158,7 @@ class ByteTracker(BaseTracker):
             iou_thr: Lowest IoU of a match.
         """
         bboxes, labels, scores = det_data
-        matched = np.full(len(bboxes), -1, np.int64)
+        matched = unmatched(len(bboxes))
         if len(track_rows) == 0 or not det_mask.any():
             return matched
         if pairs is None:  # iou_thr <= 0: pairs without overlap may match too
@@ -199,7 +201,7 @@ class ByteTracker(BaseTracker):
         frame_id, bboxes, scores, labels, like = self._detections(data_sample)
         if frame_id == 0:
             self.reset()
-        ids = np.full(len(bboxes), -1, np.int64)
+        ids = unmatched(len(bboxes))
         keep = scores > self.obj_score_thrs["low"]
         if not self.empty:
             tentative = self._state["tentative"]

@@ -14,6 +14,7 @@ the direction term can take off), every pair otherwise.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import MODELS
 
-from ..task_modules.assignment import sparse_linear_assignment
+from ..task_modules.assignment import sparse_linear_assignment, unmatched
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_xyxy_to_cxcyah
 from .base_tracker import BaseTracker
 from .byte_tracker import iou_cost, iou_cost_pairs
@@ -152,7 +153,8 @@ class OCSORTTracker(BaseTracker):
             order = (-gaps).argsort(kind="stable")
             rows, new, gaps = rows[order], new[order], gaps[order]
             # tracks in step k (those with a gap above k): a leading slice
-            active = [sum(gap > k for gap in gap_list) for k in range(1, longest)]
+            ascending = sorted(gap_list)
+            active = [len(ascending) - bisect_right(ascending, k) for k in range(1, longest)]
         steps = np.arange(1, longest)[:, None]  # (G - 1, 1)
         mean, cov = st["saved_mean"][rows], st["saved_" + key][rows]
         last = st["last_obs"][rows]
@@ -244,7 +246,7 @@ class OCSORTTracker(BaseTracker):
         if frame_id == 0:
             self.reset()
         keep = scores > self.obj_score_thr
-        ids = np.full(len(bboxes), -1, np.int64)
+        ids = unmatched(len(bboxes))
         if not self.empty:
             st = self._state
             tentative = st["tentative"]

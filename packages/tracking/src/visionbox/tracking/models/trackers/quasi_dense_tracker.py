@@ -16,6 +16,7 @@ from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import MODELS
 
+from ..task_modules.assignment import unmatched
 from ..task_modules.boxes import bbox_overlaps
 from .base_tracker import BaseTracker, to_numpy
 
@@ -131,7 +132,7 @@ class QuasiDenseTracker(BaseTracker):
         bboxes, scores, labels, embeds = bboxes[order], scores[order], labels[order], embeds[order]
         valid = self._keep_after_nms(bboxes, scores, labels)
         bboxes, scores, labels, embeds = bboxes[valid], scores[valid], labels[valid], embeds[valid]
-        ids = np.full(len(bboxes), -1, np.int64)
+        ids = unmatched(len(bboxes))
         backdrop = [b for b in self.backdrops if len(b["embeds"])]
         memo_ids = np.concatenate([self._ids] + [np.full(len(b["embeds"]), -1) for b in backdrop])
         if len(memo_ids) and len(bboxes):

@@ -16,7 +16,7 @@ from mmengine.structures import InstanceData
 
 from visionbox.tracking.registry import MODELS
 
-from ..task_modules.assignment import linear_assignment
+from ..task_modules.assignment import linear_assignment, unmatched
 from ..task_modules.boxes import bbox_cxcyah_to_xyxy, bbox_xyxy_to_cxcyah
 from .base_tracker import BaseTracker, to_numpy
 from .byte_tracker import match_by_iou
@@ -141,7 +141,7 @@ class SORTTracker(BaseTracker):
         embeds = None
         if self.with_reid and model is not None and getattr(model, "reid", None) is not None:
             embeds = reid_embeddings(model, img, data_sample, bboxes, self.reid)
-        ids = np.full(len(bboxes), -1, np.int64)
+        ids = unmatched(len(bboxes))
         if not self.empty and len(bboxes):
             self._predict(img, data_sample, model)
             tentative = self._state["tentative"]
