@@ -139,7 +139,8 @@ def test_linear_assignment_with_cost_limit_is_optimal(seed):
 
 def test_linear_assignment_empty():
     t2d, d2t = linear_assignment(np.zeros((0, 3)), 0.5)
-    assert t2d.shape == (0,) and (d2t == -1).all()
+    assert t2d.shape == (0,) and d2t.tolist() == [-1, -1, -1]
+    assert t2d.dtype == d2t.dtype == np.int64
 
 
 def test_coupled_covariance_takes_the_matrix_path_with_the_same_formulas():
@@ -183,6 +184,29 @@ def test_overlap_pairs_are_the_nonzero_ious(dense_pairs, monkeypatch):
     assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == expected and len(rows) > 90
     np.testing.assert_allclose(ious, dense[rows, cols], rtol=1e-12)
     assert bbox_overlap_pairs(b1[:0], b2)[0].shape == (0,)
+
+
+@pytest.mark.parametrize("num_classes", [1, 3])
+def test_iou_cost_pairs_are_the_overlapping_finite_costs(num_classes):
+    """One class (labels never filter) and several: the pairs equal the dense cost's
+    finite entries with IoU > 0, with the same costs."""
+    from visionbox.tracking.models.trackers.byte_tracker import iou_cost, iou_cost_pairs
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 300, (80, 2))
+    tracks = np.concatenate([xy, xy + rng.uniform(10, 60, (80, 2))], 1)
+    dets = tracks[rng.permutation(80)[:70]] + rng.normal(0, 5, (70, 4))
+    track_labels = rng.integers(0, num_classes, 80)
+    det_labels = rng.integers(0, num_classes, 70)
+    scores = rng.uniform(0.3, 1, 70)
+    rows, cols, costs = iou_cost_pairs(tracks, track_labels, dets, det_labels, scores)
+    dense = iou_cost(tracks, track_labels, dets, det_labels, scores)
+    expected = np.isfinite(dense) & (bbox_overlaps(tracks, dets) > 0)
+    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == set(
+        zip(*np.nonzero(expected), strict=True)
+    )
+    assert len(rows) > 20
+    np.testing.assert_allclose(costs, dense[rows, cols], rtol=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(4))
