@@ -86,6 +86,23 @@ def test_new_object_gets_a_new_id(name):
             assert len(second) == 1 and second[0] not in seen
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("name", TRACKERS)
+def test_results_keep_the_detections_float_type(name, dtype):
+    """Boxes and scores come back in the detections' dtype (float16 / 32 / 64 as views of the
+    tracker's arrays, other types through ``torch.as_tensor``), labels and ids as int64."""
+    tracker = build(name)
+    for t in range(3):
+        sample = frame(t, [box(50 + 2 * t, 50), box(150, 80 + 3 * t)], [0.9, 0.8], EMBEDS[:2])
+        pred = sample.pred_instances
+        pred.bboxes, pred.scores = pred.bboxes.to(dtype), pred.scores.to(dtype)
+        res = tracker.track(sample)
+    assert res.bboxes.dtype == res.scores.dtype == dtype and res.bboxes.shape == (2, 4)
+    assert res.labels.dtype == res.instances_id.dtype == torch.long
+    assert sorted(ids_of(res)) == [0, 1]
+    torch.testing.assert_close(res.bboxes.float(), pred.bboxes.float()[res.instances_id])
+
+
 @pytest.mark.parametrize(
     "name", ["SORTTracker", "ByteTracker", "OCSORTTracker", "QuasiDenseTracker"]
 )

@@ -44,6 +44,8 @@ _NUMPY_DTYPES = {
 def to_numpy(value: Any) -> np.ndarray:
     """Tensor / sequence -> NumPy array (on the CPU)."""
     if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bfloat16:  # (AMP detections) NumPy has no bfloat16
+            value = value.float()
         return value.numpy(force=True)  # detached, on the CPU
     return np.asarray(value)
 
@@ -406,20 +408,23 @@ class BaseTracker(metaclass=ABCMeta):
         if not len(bboxes) == len(scores) == len(labels) == len(ids):
             lengths = dict(bboxes=len(bboxes), scores=len(scores), labels=len(labels), ids=len(ids))
             raise ValueError(f"tracker results of unequal lengths: {lengths}")
-        device = like.device if isinstance(like, torch.Tensor) else torch.device("cpu")
-        dtype = like.dtype if isinstance(like, torch.Tensor) else torch.float32
-
-        def tensor(array: np.ndarray, kind: torch.dtype) -> torch.Tensor:
-            if device.type == "cpu" and kind in _NUMPY_DTYPES:  # a view of NumPy's memory
-                return torch.from_numpy(np.ascontiguousarray(array, _NUMPY_DTYPES[kind]))
-            return torch.as_tensor(array, dtype=kind, device=device)
-
-        fields = dict(
-            bboxes=tensor(bboxes, dtype),
-            scores=tensor(scores, dtype),
-            labels=tensor(labels, torch.long),
-            instances_id=tensor(ids, torch.long),
-        )
+        is_tensor = isinstance(like, torch.Tensor)
+        float_type = like.dtype if is_tensor else torch.float32
+        if (not is_tensor or like.is_cpu) and float_type in _NUMPY_DTYPES:  # views of NumPy's
+            np_float = _NUMPY_DTYPES[float_type]
+            fields = dict(
+                bboxes=torch.from_numpy(np.ascontiguousarray(bboxes, np_float)),
+                scores=torch.from_numpy(np.ascontiguousarray(scores, np_float)),
+                labels=torch.from_numpy(np.ascontiguousarray(labels, np.int64)),
+                instances_id=torch.from_numpy(np.ascontiguousarray(ids, np.int64)),
+            )
+        else:  # on the detections' device, in their dtype
+            fields = dict(
+                bboxes=torch.as_tensor(bboxes, dtype=float_type, device=like.device),
+                scores=torch.as_tensor(scores, dtype=float_type, device=like.device),
+                labels=torch.as_tensor(labels, dtype=torch.long, device=like.device),
+                instances_id=torch.as_tensor(ids, dtype=torch.long, device=like.device),
+            )
         out = InstanceData()
         for name, value in fields.items():  # lengths checked once above, not per field
             out.set_field(value, name)
