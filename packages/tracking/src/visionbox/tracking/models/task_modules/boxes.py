@@ -65,9 +65,8 @@ def bbox_overlap_pairs(
         x1 of ``bboxes2``) and the (P,) IoUs, all > 0.
     """
     num1, num2 = len(bboxes1), len(bboxes2)
-    empty = np.zeros(0, np.int64)
     if num1 == 0 or num2 == 0:
-        return empty, empty, np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     if num1 * num2 <= DENSE_PAIRS:
         ious = bbox_overlaps(bboxes1, bboxes2, eps)
         rows, cols = np.nonzero(ious > 0)
@@ -75,14 +74,15 @@ def bbox_overlap_pairs(
     order = bboxes2[:, 0].argsort(kind="stable")
     x1a, y1a, x2a, y2a = bboxes1.T
     x1b, y1b, x2b, y2b = bboxes2[order].T  # sorted by x1
-    widest = max(float((x2b - x1b).max()), 0.0)
+    width2 = x2b - x1b
+    widest = max(float(np.maximum.reduce(width2)), 0.0)
     lo = x1b.searchsorted(x1a - widest, side="left")
     hi = x1b.searchsorted(x2a, side="left")
     counts = np.maximum(hi - lo, 0)
     ends = counts.cumsum()
     total = int(ends[-1])
     if total == 0:
-        return empty, empty, np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     # candidate k of box i is the sorted box lo[i] + (k - first candidate of box i)
     rows = np.arange(num1).repeat(counts)
     cols = np.arange(total) + (lo - (ends - counts)).repeat(counts)
@@ -91,5 +91,5 @@ def bbox_overlap_pairs(
     hit = ((iw > 0) & (ih > 0)).nonzero()[0]
     rows, cols, inter = rows[hit], cols[hit], iw[hit] * ih[hit]
     area1 = (x2a - x1a) * (y2a - y1a)
-    area2 = (x2b - x1b) * (y2b - y1b)
+    area2 = width2 * (y2b - y1b)
     return rows, order[cols], inter / np.maximum(area1[rows] + area2[cols] - inter, eps)

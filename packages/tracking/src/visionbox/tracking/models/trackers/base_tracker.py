@@ -230,8 +230,9 @@ class BaseTracker(metaclass=ABCMeta):
         """(T,) mask of the tracks to drop after ``frame_id``: lost for ``num_frames_retain``
         frames, or tentative and not matched in this frame."""
         invalid = frame_id - self._last_frame >= self.num_frames_retain
-        if "tentative" in self._state:
-            invalid |= self._state["tentative"] & (self._last_frame != frame_id)
+        tentative = self._state.get("tentative")
+        if tentative is not None and np.count_nonzero(tentative):
+            invalid |= tentative & (self._last_frame != frame_id)
         return invalid
 
     def pop_invalid_tracks(self, frame_id: int) -> None:
@@ -396,7 +397,7 @@ class BaseTracker(metaclass=ABCMeta):
         ids, new = ids[out], new[out]
         values = dict(bboxes=bboxes[out], scores=scores[out], labels=labels[out])
         # the ids not new are those of live tracks; the new ones are above them all
-        self._write(ids, np.searchsorted(self._ids, ids), ~new, values, frame_id)
+        self._write(ids, self._ids.searchsorted(ids), ~new, values, frame_id)
         return self._results(like, values["bboxes"], values["scores"], values["labels"], ids)
 
     @staticmethod

@@ -220,7 +220,7 @@ class OCSORTTracker(BaseTracker):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The matches of memory ``rows`` with detections ``dets`` (both non-empty):
         (M,) detection indices and (M,) memory rows."""
-        pairs = cost_fn(rows, *(a[dets] for a in arrays))
+        pairs = cost_fn(rows, *[a[dets] for a in arrays])
         _, det_to_track = sparse_linear_assignment(
             *pairs, (len(rows), len(dets)), 1.0 - self.match_iou_thr
         )
