@@ -76,8 +76,9 @@ def bbox_overlap_pairs(
     x1b, y1b, x2b, y2b = bboxes2[order].T  # sorted by x1
     width2 = x2b - x1b
     widest = max(float(np.maximum.reduce(width2)), 0.0)
-    lo = x1b.searchsorted(x1a - widest, side="left")
-    hi = x1b.searchsorted(x2a, side="left")
+    sorted_x1 = np.ascontiguousarray(x1b)  # searched twice: copied once
+    lo = sorted_x1.searchsorted(x1a - widest, side="left")
+    hi = sorted_x1.searchsorted(x2a, side="left")
     counts = np.maximum(hi - lo, 0)
     ends = counts.cumsum()
     total = int(ends[-1])
