@@ -176,10 +176,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--trackers", nargs="+", default=[*TRACKERS, REFERENCE])
     parser.add_argument("--out", help="write the table as JSON")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    table: dict[str, dict[str, dict[str, float]]] = {}
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    torch.set_num_threads(1)
+    table: dict[str, dict[str, dict[str, float]]] = {}
     print(f"CPU ms per frame over {args.frames} frames (1 thread, best of {args.repeat} passes)")
     print(f"{'tracker':<36}" + "".join(f"{n:>10} dets" for n in args.dets))
     scenes = {n: make_frames(n, args.frames) for n in args.dets}

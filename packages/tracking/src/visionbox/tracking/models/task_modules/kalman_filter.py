@@ -106,12 +106,23 @@ class KalmanFilter:
         return height[:, None] * scale + offset
 
     @staticmethod
-    def _diag(std: np.ndarray) -> np.ndarray:
-        """(T, D) standard deviations -> (T, D, D) diagonal covariances."""
-        out = np.zeros(std.shape + (std.shape[-1],))
-        idx = np.arange(std.shape[-1])
-        out[:, idx, idx] = std**2
+    def _diag(var: np.ndarray) -> np.ndarray:
+        """(T, D) variances -> (T, D, D) diagonal covariances."""
+        out = np.zeros(var.shape + (var.shape[-1],))
+        idx = np.arange(var.shape[-1])
+        out[:, idx, idx] = var
         return out
+
+    def _measurement_var(self, mean: np.ndarray, bbox_score: float | np.ndarray) -> np.ndarray:
+        """(T, 4) measurement noise variances R of (T, 8) means: ``height**2 * scale**2 +
+        offset**2``, times ``(1 - score)**2`` with ``use_nsa``."""
+        height = mean[:, 3:4]
+        scale, offset = self._measure_var
+        var = (height * height) * scale
+        var += offset
+        if self.use_nsa:
+            var *= (1.0 - np.broadcast_to(np.asarray(bbox_score, float), len(mean)))[:, None] ** 2
+        return var
 
     @staticmethod
     def to_blocks(covariance: np.ndarray) -> np.ndarray | None:
@@ -160,12 +171,7 @@ class KalmanFilter:
         """:meth:`update` of (T, 8) means and (T, 4, 4) :meth:`to_blocks` covariances: one
         scalar gain per coordinate and per velocity, ``g = (pp, vp) / s``, and each block entry
         (a, b) loses ``g_a * C_bp`` (= ``g_a s g_b``)."""
-        height = mean[:, 3:4]
-        scale, offset = self._measure_var
-        s = (height * height) * scale  # (T, 4): R
-        s += offset
-        if self.use_nsa:
-            s *= (1.0 - np.broadcast_to(np.asarray(bbox_score, float), len(mean)))[:, None] ** 2
+        s = self._measurement_var(mean, bbox_score)  # (T, 4): R
         cross = blocks[:, 0::2]  # (T, 2, 4): pp and vp, the covariances with the position
         s += cross[:, 0]  # innovation variances
         gain = cross / s[:, None]  # (T, 2, 4): position and velocity gains
@@ -184,7 +190,7 @@ class KalmanFilter:
         """
         z, single = self._batch(measurement, 1)
         mean = np.concatenate([z, np.zeros_like(z)], axis=1)
-        cov = self._diag(self._std(z[:, 3], self._init_std))
+        cov = self._diag(self._std(z[:, 3], self._init_std) ** 2)
         return (mean[0], cov[0]) if single else (mean, cov)
 
     def predict(self, mean: np.ndarray, covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +204,7 @@ class KalmanFilter:
         else:
             std = self._std(x[:, 3], self._motion_std)
             x = x @ self._motion_mat_t
-            p = self._motion_mat @ p @ self._motion_mat.T + self._diag(std)
+            p = self._motion_mat @ p @ self._motion_mat.T + self._diag(std**2)
         return (x[0], p[0]) if single else (x, p)
 
     def project(
@@ -210,12 +216,8 @@ class KalmanFilter:
         """State -> measurement space: (H x, H P H^T + R), R from the box height (and score)."""
         x, single = self._batch(mean, 1)
         p, _ = self._batch(covariance, 2)
-        h = x[:, 3]
-        std = self._std(h, self._measure_std)
-        if self.use_nsa:
-            std = std * (1.0 - np.broadcast_to(np.asarray(bbox_score, float), h.shape))[:, None]
         z = x[:, :_NDIM]
-        s = p[:, :_NDIM, :_NDIM] + self._diag(std)
+        s = p[:, :_NDIM, :_NDIM] + self._diag(self._measurement_var(x, bbox_score))
         return (z[0], s[0]) if single else (z, s)
 
     def update(

@@ -411,21 +411,22 @@ class BaseTracker(metaclass=ABCMeta):
             raise ValueError(f"tracker results of unequal lengths: {lengths}")
         is_tensor = isinstance(like, torch.Tensor)
         float_type = like.dtype if is_tensor else torch.float32
+        arrays = dict(
+            bboxes=(bboxes, float_type),
+            scores=(scores, float_type),
+            labels=(labels, torch.long),
+            instances_id=(ids, torch.long),
+        )
         if (not is_tensor or like.is_cpu) and float_type in _NUMPY_DTYPES:  # views of NumPy's
-            np_float = _NUMPY_DTYPES[float_type]
-            fields = dict(
-                bboxes=torch.from_numpy(np.ascontiguousarray(bboxes, np_float)),
-                scores=torch.from_numpy(np.ascontiguousarray(scores, np_float)),
-                labels=torch.from_numpy(np.ascontiguousarray(labels, np.int64)),
-                instances_id=torch.from_numpy(np.ascontiguousarray(ids, np.int64)),
-            )
+            fields = {
+                name: torch.from_numpy(np.ascontiguousarray(array, _NUMPY_DTYPES[kind]))
+                for name, (array, kind) in arrays.items()
+            }
         else:  # on the detections' device, in their dtype
-            fields = dict(
-                bboxes=torch.as_tensor(bboxes, dtype=float_type, device=like.device),
-                scores=torch.as_tensor(scores, dtype=float_type, device=like.device),
-                labels=torch.as_tensor(labels, dtype=torch.long, device=like.device),
-                instances_id=torch.as_tensor(ids, dtype=torch.long, device=like.device),
-            )
+            fields = {
+                name: torch.as_tensor(array, dtype=kind, device=like.device)
+                for name, (array, kind) in arrays.items()
+            }
         out = InstanceData()
         for name, value in fields.items():  # lengths checked once above, not per field
             out.set_field(value, name)
